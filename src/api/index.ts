@@ -1,0 +1,26 @@
+/**
+ * api: the JSON management API under /api (APIs and scopes, resource-server links,
+ * initial access tokens, signing keys), guarded by our own admin-scoped access tokens and
+ * described by /api/openapi.json.
+ */
+import Router from '@koa/router';
+
+import { MANAGEMENT_API_PATH, type Services } from '../services.js';
+import { requireAdmin } from './admin-auth.js';
+import { apiRoutes } from './apis-routes.js';
+import { keyRoutes } from './keys-routes.js';
+import { openApiDocument } from './openapi.js';
+import { initialAccessTokenRoutes } from './registration-routes.js';
+
+export function managementRouter(s: Services): Router {
+  const router = new Router({ prefix: MANAGEMENT_API_PATH });
+  const doc = openApiDocument(s.config.issuer);
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = doc;
+  });
+  router.use(requireAdmin(s, s.config.issuer + MANAGEMENT_API_PATH));
+  apiRoutes(router, s);
+  initialAccessTokenRoutes(router, s);
+  keyRoutes(router, s);
+  return router;
+}

@@ -1,0 +1,45 @@
+import type Router from '@koa/router';
+
+import { assertValid, badRequest, compile, notFound, readJson } from '../http/index.js';
+import { KeyError, SIGNING_ALGS, type SigningAlg } from '../keys/index.js';
+import type { Services } from '../services.js';
+
+const validateRotate = compile<{ algs?: SigningAlg[] }>({
+  type: 'object',
+  properties: {
+    algs: { type: 'array', items: { type: 'string', enum: [...SIGNING_ALGS] }, minItems: 1, uniqueItems: true },
+  },
+  additionalProperties: false,
+});
+
+/** Signing keys: list (public halves), rotate, remove retired ones. */
+export function keyRoutes(router: Router, s: Services): void {
+  router.get('/keys', async (ctx) => {
+    const keys = await s.signingKeys.list();
+    ctx.body = {
+      keys: keys.map((k) => ({
+        kid: k._id, alg: k.alg, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
+        public_jwk: k.public_jwk,
+      })),
+    };
+  });
+
+  router.post('/keys/rotate', async (ctx) => {
+    const body = ctx.request.length ? await readJson(ctx) : {};
+    assertValid(validateRotate, body);
+    const kids = await s.signingKeys.rotate(body.algs ?? SIGNING_ALGS);
+    await s.holder.refresh();
+    ctx.body = { rotated: kids };
+  });
+
+  router.delete('/keys/:kid', async (ctx) => {
+    try {
+      if (!(await s.signingKeys.remove(ctx.params['kid']!))) throw notFound('key not found');
+    } catch (err) {
+      if (err instanceof KeyError) throw badRequest(err.message);
+      throw err;
+    }
+    await s.holder.refresh();
+    ctx.status = 204;
+  });
+}

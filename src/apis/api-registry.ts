@@ -1,0 +1,218 @@
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+
+import { conflict, HttpError, notFound } from '../http/index.js';
+import type { SigningAlg } from '../keys/index.js';
+import type { CreateApiInput, ScopeInput, UpdateApiInput } from './schemas.js';
+
+export interface Api {
+  identifier: string;
+  name: string;
+  scopes: { name: string; description: string }[];
+  signing_alg: SigningAlg;
+  /** Clients that may introspect tokens issued for this API. */
+  resource_server_clients: string[];
+  /** The management API itself: cannot be deleted, its `admin` scope cannot be removed. */
+  system: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface ApiDoc extends Omit<Api, 'identifier' | 'scopes'> {
+  _id: string;
+}
+
+/** One document per scope name, so a unique _id enforces uniqueness across APIs on any server. */
+interface ScopeDoc {
+  _id: string;
+  api: string;
+  description: string;
+}
+
+interface MetaDoc {
+  _id: string;
+  version: number;
+}
+
+export interface ApiSnapshot {
+  version: number;
+  apis: Map<string, Api>;
+  /** scope name -> API identifier */
+  scopeOwner: Map<string, string>;
+}
+
+const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+
+export class ApiRegistry {
+  readonly #apis: Collection<ApiDoc>;
+  readonly #scopes: Collection<ScopeDoc>;
+  readonly #meta: Collection<MetaDoc>;
+  readonly #defaultAlg: SigningAlg;
+  #snapshot: ApiSnapshot = { version: -1, apis: new Map(), scopeOwner: new Map() };
+  readonly #listeners = new Set<(s: ApiSnapshot) => void>();
+
+  constructor(db: Db, defaultAlg: SigningAlg) {
+    this.#apis = db.collection<ApiDoc>('apis');
+    this.#scopes = db.collection<ScopeDoc>('api_scopes');
+    this.#meta = db.collection<MetaDoc>('meta');
+    this.#defaultAlg = defaultAlg;
+  }
+
+  get snapshot(): ApiSnapshot {
+    return this.#snapshot;
+  }
+
+  onChange(listener: (s: ApiSnapshot) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  async #storedVersion(): Promise<number> {
+    return (await this.#meta.findOne({ _id: 'apis' }))?.version ?? 0;
+  }
+
+  /** Reloads when another instance (or this one) changed APIs; cheap when nothing changed. */
+  async refresh(force = false): Promise<ApiSnapshot> {
+    const version = await this.#storedVersion();
+    if (!force && version === this.#snapshot.version) return this.#snapshot;
+    const [docs, scopeDocs] = await Promise.all([
+      this.#apis.find({}).toArray(),
+      this.#scopes.find({}).toArray(),
+    ]);
+    const apis = new Map<string, Api>();
+    for (const { _id, ...rest } of docs) apis.set(_id, { identifier: _id, ...rest, scopes: [] });
+    const scopeOwner = new Map<string, string>();
+    for (const s of scopeDocs) {
+      const api = apis.get(s.api);
+      // An orphan left by an interrupted write is ignored here and reclaimed by the next create.
+      if (!api) continue;
+      api.scopes.push({ name: s._id, description: s.description });
+      scopeOwner.set(s._id, s.api);
+    }
+    for (const api of apis.values()) api.scopes.sort((a, b) => a.name.localeCompare(b.name));
+    this.#snapshot = { version, apis, scopeOwner };
+    for (const l of this.#listeners) l(this.#snapshot);
+    return this.#snapshot;
+  }
+
+  async #bump(): Promise<void> {
+    await this.#meta.updateOne({ _id: 'apis' }, { $inc: { version: 1 } }, { upsert: true });
+    await this.refresh(true);
+  }
+
+  list(): Api[] {
+    return [...this.#snapshot.apis.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(identifier: string): Api | undefined {
+    return this.#snapshot.apis.get(identifier);
+  }
+
+  ownerOfScope(scope: string): Api | undefined {
+    const id = this.#snapshot.scopeOwner.get(scope);
+    return id ? this.#snapshot.apis.get(id) : undefined;
+  }
+
+  /**
+   * Claims scope names for an API. Without transactions (FerretDB v1 has none), claims that
+   * succeeded are released again when a later one collides.
+   */
+  async #claimScopes(api: string, scopes: ScopeInput[]): Promise<void> {
+    const claimed: string[] = [];
+    try {
+      for (const s of scopes) {
+        const doc = { _id: s.name, api, description: s.description ?? '' };
+        try {
+          await this.#scopes.insertOne(doc);
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          const existing = await this.#scopes.findOne({ _id: s.name });
+          const owner = existing && (await this.#apis.findOne({ _id: existing.api }, { projection: { _id: 1 } }));
+          if (owner) throw conflict(`scope ${s.name} already belongs to API ${existing.api}`);
+          // Orphan of an interrupted write: take it over.
+          await this.#scopes.replaceOne({ _id: s.name }, doc);
+        }
+        claimed.push(s.name);
+      }
+    } catch (err) {
+      if (claimed.length) await this.#scopes.deleteMany({ _id: { $in: claimed }, api });
+      throw err;
+    }
+  }
+
+  async create(input: CreateApiInput, system = false): Promise<Api> {
+    await this.refresh();
+    if (this.get(input.identifier)) throw conflict(`API ${input.identifier} already exists`);
+    const scopes = input.scopes ?? [];
+    await this.#claimScopes(input.identifier, scopes);
+    const now = new Date();
+    try {
+      await this.#apis.insertOne({
+        _id: input.identifier,
+        name: input.name,
+        signing_alg: input.signing_alg ?? this.#defaultAlg,
+        resource_server_clients: input.resource_server_clients ?? [],
+        system,
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (err) {
+      await this.#scopes.deleteMany({ api: input.identifier, _id: { $in: scopes.map((s) => s.name) } });
+      if (isDuplicateKey(err)) throw conflict(`API ${input.identifier} already exists`);
+      throw err;
+    }
+    await this.#bump();
+    return this.get(input.identifier)!;
+  }
+
+  async update(identifier: string, patch: UpdateApiInput): Promise<Api> {
+    await this.refresh();
+    const current = this.get(identifier);
+    if (!current) throw notFound(`API ${identifier} not found`);
+
+    if (patch.scopes) {
+      const wanted = new Map(patch.scopes.map((s) => [s.name, s.description ?? '']));
+      if (current.system && !wanted.has('admin')) {
+        throw new HttpError(400, 'invalid_request', 'the admin scope of the management API cannot be removed');
+      }
+      const existing = new Set(current.scopes.map((s) => s.name));
+      const added = patch.scopes.filter((s) => !existing.has(s.name));
+      await this.#claimScopes(identifier, added);
+      for (const s of current.scopes) {
+        const description = wanted.get(s.name);
+        if (description === undefined) {
+          await this.#scopes.deleteOne({ _id: s.name, api: identifier });
+        } else if (description !== s.description) {
+          await this.#scopes.updateOne({ _id: s.name, api: identifier }, { $set: { description } });
+        }
+      }
+    }
+    const set: Partial<ApiDoc> = { updated_at: new Date() };
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.signing_alg !== undefined) set.signing_alg = patch.signing_alg;
+    if (patch.resource_server_clients !== undefined) set.resource_server_clients = patch.resource_server_clients;
+    await this.#apis.updateOne({ _id: identifier }, { $set: set });
+    await this.#bump();
+    return this.get(identifier)!;
+  }
+
+  async remove(identifier: string): Promise<void> {
+    await this.refresh();
+    const current = this.get(identifier);
+    if (!current) throw notFound(`API ${identifier} not found`);
+    if (current.system) throw new HttpError(400, 'invalid_request', 'the management API cannot be deleted');
+    await this.#apis.deleteOne({ _id: identifier });
+    await this.#scopes.deleteMany({ api: identifier });
+    await this.#bump();
+  }
+
+  /** The management API (`<issuer>/api`, scope `admin`), created or repaired at start. */
+  async ensureSystemApi(identifier: string): Promise<void> {
+    await this.refresh(true);
+    const current = this.get(identifier);
+    const adminScope = { name: 'admin', description: 'Manage APIs, clients, keys and tokens' };
+    if (!current) {
+      await this.create({ identifier, name: 'Management API', scopes: [adminScope] }, true);
+    } else if (!current.scopes.some((s) => s.name === 'admin')) {
+      await this.update(identifier, { scopes: [...current.scopes, adminScope] });
+    }
+  }
+}

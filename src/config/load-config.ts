@@ -1,0 +1,74 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+
+import { envSchema, type RawEnv } from './schema.js';
+
+export interface Config {
+  port: number;
+  issuer: string;
+  /** Unset means: start the embedded local server under dataDir. */
+  mongodbUri: string | undefined;
+  mongodbDb: string;
+  dataDir: string;
+  /** Secret that wraps signing keys at rest and keys the client-secret hash. */
+  keyEncryptionSecret: string;
+  dcrInitialAccessToken: string | undefined;
+  adminClientId: string;
+  adminClientSecret: string | undefined;
+  /** Seconds; -1 means never-expiring tokens are allowed and nothing is capped. */
+  maxAccessTokenTtl: number;
+  defaultSigningAlg: RawEnv['DEFAULT_SIGNING_ALG'];
+  sweepIntervalSeconds: number;
+  clientCacheSeconds: number;
+  logLevel: RawEnv['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+// Only the variables we own are validated; the rest of process.env is left alone.
+const OWN_KEYS = Object.keys(envSchema.properties ?? {});
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true });
+addFormats.default(ajv);
+const validate = ajv.compile(envSchema);
+
+// Development fallback: stable across restarts so stored keys stay readable, loud in the log.
+export const DEV_KEY_ENCRYPTION_SECRET = 'insecure-development-key-encryption-secret-change-me';
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, unknown> = {};
+  for (const key of OWN_KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+
+  if (!validate(picked)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const name = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? '');
+      return `${name} ${e.message ?? 'is invalid'}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const raw = picked as unknown as RawEnv;
+
+  const issuer = (raw.ISSUER ?? `http://localhost:${raw.PORT}`).replace(/\/$/, '');
+
+  return {
+    port: raw.PORT,
+    issuer,
+    mongodbUri: raw.MONGODB_URI,
+    mongodbDb: raw.MONGODB_DB ?? 'keyforge',
+    dataDir: raw.DATA_DIR,
+    keyEncryptionSecret: raw.KEY_ENCRYPTION_SECRET ?? DEV_KEY_ENCRYPTION_SECRET,
+    dcrInitialAccessToken: raw.DCR_INITIAL_ACCESS_TOKEN,
+    adminClientId: raw.ADMIN_CLIENT_ID,
+    adminClientSecret: raw.ADMIN_CLIENT_SECRET,
+    maxAccessTokenTtl: raw.MAX_ACCESS_TOKEN_TTL,
+    defaultSigningAlg: raw.DEFAULT_SIGNING_ALG,
+    sweepIntervalSeconds: raw.SWEEP_INTERVAL_SECONDS,
+    clientCacheSeconds: raw.CLIENT_CACHE_SECONDS,
+    logLevel: raw.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,49 @@
+import type { JSONSchemaType } from 'ajv';
+
+/** The environment as read, before defaults that depend on other values (ISSUER from PORT). */
+export interface RawEnv {
+  PORT: number;
+  ISSUER?: string;
+  MONGODB_URI?: string;
+  MONGODB_DB?: string;
+  DATA_DIR: string;
+  KEY_ENCRYPTION_SECRET?: string;
+  DCR_INITIAL_ACCESS_TOKEN?: string;
+  ADMIN_CLIENT_ID: string;
+  ADMIN_CLIENT_SECRET?: string;
+  MAX_ACCESS_TOKEN_TTL: number;
+  DEFAULT_SIGNING_ALG: 'RS256' | 'ES256' | 'EdDSA';
+  SWEEP_INTERVAL_SECONDS: number;
+  CLIENT_CACHE_SECONDS: number;
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export const envSchema: JSONSchemaType<RawEnv> = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    ISSUER: { type: 'string', format: 'uri', pattern: '^https?://[^?#]+$', nullable: true },
+    MONGODB_URI: { type: 'string', pattern: '^mongodb(\\+srv)?://', nullable: true },
+    MONGODB_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', nullable: true },
+    DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    KEY_ENCRYPTION_SECRET: { type: 'string', minLength: 32, nullable: true },
+    DCR_INITIAL_ACCESS_TOKEN: { type: 'string', minLength: 16, nullable: true },
+    ADMIN_CLIENT_ID: { type: 'string', pattern: '^[A-Za-z0-9._~-]{1,128}$', default: 'admin' },
+    ADMIN_CLIENT_SECRET: { type: 'string', minLength: 16, nullable: true },
+    // -1 allows never-expiring tokens; a positive number caps every client's TTL.
+    MAX_ACCESS_TOKEN_TTL: { type: 'integer', minimum: -1, not: { const: 0 }, default: -1 },
+    DEFAULT_SIGNING_ALG: { type: 'string', enum: ['RS256', 'ES256', 'EdDSA'], default: 'RS256' },
+    SWEEP_INTERVAL_SECONDS: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
+    CLIENT_CACHE_SECONDS: { type: 'integer', minimum: 0, maximum: 300, default: 5 },
+    LOG_LEVEL: {
+      type: 'string',
+      enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+    },
+  },
+  required: [
+    'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
+    'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'LOG_LEVEL',
+  ],
+  additionalProperties: true,
+};

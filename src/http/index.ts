@@ -1,0 +1,4 @@
+/** http: small Koa helpers shared by our own routes: JSON errors and bounded body readers. */
+export { HttpError, badRequest, notFound, conflict, jsonErrors } from './errors.js';
+export { readJson, readForm } from './body.js';
+export { ajv, compile, assertValid, describeErrors } from './schema.js';

@@ -1,0 +1,128 @@
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+
+import type { ApiRegistry } from '../apis/index.js';
+import type { Config } from '../config/index.js';
+import type { KeySet, SigningAlg } from '../keys/index.js';
+import type { SecretHasher } from '../store/index.js';
+import type { TokenStore } from '../tokens/token-store.js';
+import {
+  AUTH_METHODS, CLIENT_ASSERTION_ALGS, EXTRA_CLIENT_METADATA,
+  extraClientMetadataValidator, registrationPolicy,
+} from './client-metadata.js';
+import { resourceIndicatorsFeature } from './resource-indicators.js';
+import { providerResponses } from './provider-responses.js';
+
+export const CLIENT_METADATA_POLICY = 'client-metadata';
+
+export interface ProviderDeps {
+  config: Config;
+  keys: KeySet;
+  registry: ApiRegistry;
+  adapter: NonNullable<Configuration['adapter']>;
+  hasher: SecretHasher;
+  tokens: TokenStore;
+}
+
+/**
+ * One oidc-provider instance for one key set and one API snapshot. When either changes the
+ * holder builds a new one; all state lives in MongoDB, so swapping is invisible to clients.
+ */
+export function buildProvider(d: ProviderDeps): Provider {
+  const { config, registry } = d;
+  const scopes = [...registry.snapshot.scopeOwner.keys()];
+
+  const configuration: Configuration = {
+    adapter: d.adapter,
+    jwks: d.keys.jwks as Configuration['jwks'],
+    scopes,
+    clientAuthMethods: [...AUTH_METHODS],
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    responseTypes: ['none'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
+    },
+    extraClientMetadata: {
+      properties: [...EXTRA_CLIENT_METADATA],
+      validator: extraClientMetadataValidator,
+    },
+    // key_type rides along in opaque payloads and JWT claims alike.
+    extraTokenClaims: (_ctx, token) => {
+      const keyType = token.client?.['key_type'];
+      return typeof keyType === 'string' ? { key_type: keyType } : undefined;
+    },
+    formats: {
+      customizers: {
+        jwt: async (_ctx, token, parts) => {
+          const p = parts.payload;
+          await d.tokens.recordJwt({
+            jti: String(p['jti']),
+            client_id: token.clientId!,
+            scope: typeof p['scope'] === 'string' ? p['scope'] : undefined,
+            aud: p['aud'] as string | string[] | undefined,
+            iat: Number(p['iat']),
+            exp: typeof p['exp'] === 'number' ? p['exp'] : undefined,
+            key_type: typeof p['key_type'] === 'string' ? p['key_type'] : undefined,
+          });
+        },
+      },
+    },
+    ttl: {
+      // Returning undefined (never-expiring opaque) makes oidc-provider omit exp and expires_in.
+      ClientCredentials: ((_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
+        token.resourceServer?.accessTokenTTL) as unknown as number,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      // Ours, in src/tokens: they handle JWTs too, which oidc-provider refuses.
+      introspection: { enabled: false },
+      revocation: { enabled: false },
+      registration: {
+        enabled: true,
+        initialAccessToken: true,
+        issueRegistrationAccessToken: true,
+        policies: {
+          [CLIENT_METADATA_POLICY]: registrationPolicy({
+            registry,
+            maxAccessTokenTtl: config.maxAccessTokenTtl,
+            systemScopesAllowed: false,
+          }),
+        },
+      },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
+      resourceIndicators: resourceIndicatorsFeature({
+        registry,
+        maxAccessTokenTtl: config.maxAccessTokenTtl,
+        signingKid: (alg: SigningAlg) => d.keys.signingKid.get(alg)!,
+      }) as NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>,
+    },
+    renderError: (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = true;
+
+  // Secrets are stored as keyed hashes (see store/oidc-adapter); compare against that.
+  const hasher = d.hasher;
+  (provider.Client.prototype as unknown as {
+    compareClientSecret(this: { clientSecret?: string }, actual: string): boolean;
+  }).compareClientSecret = function compareHashedSecret(actual) {
+    return typeof this.clientSecret === 'string' && hasher.verify(actual, this.clientSecret);
+  };
+
+  provider.use(providerResponses({
+    issuer: config.issuer,
+    registry,
+    hasher,
+    findClient: (id) => provider.Client.find(id) as Promise<{ clientSecret?: string } | undefined>,
+  }));
+  return provider;
+}

@@ -1,0 +1,143 @@
+import { errors } from 'oidc-provider';
+
+import type { ApiRegistry } from '../apis/index.js';
+import { SCOPE_TOKEN } from '../apis/index.js';
+import { compile, describeErrors } from '../http/index.js';
+
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+export const DEFAULT_ACCESS_TOKEN_TTL = 3600;
+/** Lifetime given to JWTs of never-expiring clients: RFC 9068 requires `exp`. 100 years. */
+export const NEVER_EXPIRING_JWT_TTL = 100 * 365 * 24 * 3600;
+
+/** Our own client metadata, beyond RFC 7591. */
+export const EXTRA_CLIENT_METADATA = [
+  'access_token_strategy',
+  'access_token_ttl',
+  // Set only by the management API and portal, never through dynamic registration.
+  'key_type',
+  'application_id',
+] as const;
+
+const INTERNAL_ONLY = ['key_type', 'application_id'] as const;
+
+/**
+ * What dynamic registration and the management API accept. Unknown metadata is ignored, as
+ * RFC 7591 §2 asks; what we do know is checked strictly.
+ */
+const clientMetadataSchema = {
+  type: 'object',
+  properties: {
+    client_name: { type: 'string', maxLength: 200 },
+    grant_types: {
+      type: 'array',
+      items: { type: 'string', enum: ['client_credentials'] },
+      minItems: 1,
+      uniqueItems: true,
+    },
+    response_types: { type: 'array', maxItems: 0 },
+    redirect_uris: { type: 'array', maxItems: 0 },
+    token_endpoint_auth_method: { type: 'string', enum: [...AUTH_METHODS] },
+    token_endpoint_auth_signing_alg: { type: 'string', enum: [...CLIENT_ASSERTION_ALGS] },
+    jwks: {
+      type: 'object',
+      properties: { keys: { type: 'array', items: { type: 'object' }, maxItems: 20 } },
+      required: ['keys'],
+    },
+    scope: { type: 'string', pattern: `^${SCOPE_TOKEN.slice(1, -1)}( ${SCOPE_TOKEN.slice(1, -1)})*$`, maxLength: 4000 },
+    access_token_strategy: { type: 'string', enum: ['jwt', 'opaque'] },
+    access_token_ttl: {
+      type: 'integer',
+      not: { const: 0 },
+      minimum: -1_000_000_000,
+      maximum: NEVER_EXPIRING_JWT_TTL,
+    },
+    contacts: { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 20 },
+  },
+} as const;
+
+const validateMetadata = compile<Record<string, unknown>>(clientMetadataSchema);
+
+export interface MetadataPolicyOptions {
+  registry: ApiRegistry;
+  maxAccessTokenTtl: number;
+  /** Scopes of system APIs (the management API's `admin`) cannot be self-registered. */
+  systemScopesAllowed: boolean;
+}
+
+/** Throws a description naming the field; callers wrap it in their own error shape. */
+export function checkClientMetadata(
+  properties: Record<string, unknown>,
+  o: MetadataPolicyOptions,
+): string | undefined {
+  if (!validateMetadata(properties)) return describeErrors(validateMetadata.errors);
+
+  const ttl = properties['access_token_ttl'];
+  if (typeof ttl === 'number' && o.maxAccessTokenTtl > 0) {
+    if (ttl < 0) return 'access_token_ttl: never-expiring tokens are not allowed on this server';
+    if (ttl > o.maxAccessTokenTtl) return `access_token_ttl must be at most ${o.maxAccessTokenTtl}`;
+  }
+
+  if (properties['token_endpoint_auth_method'] === 'private_key_jwt' && !properties['jwks']) {
+    return 'jwks is required when token_endpoint_auth_method is private_key_jwt';
+  }
+
+  const scope = properties['scope'];
+  if (typeof scope === 'string') {
+    for (const name of scope.split(' ')) {
+      const api = o.registry.ownerOfScope(name);
+      if (!api) return `scope: unknown scope ${name}`;
+      if (api.system && !o.systemScopesAllowed) return `scope: ${name} cannot be requested at registration`;
+    }
+  }
+  return undefined;
+}
+
+/** The `features.registration.policies` entry applied to every registration and update. */
+export function registrationPolicy(o: MetadataPolicyOptions) {
+  return async function clientMetadataPolicy(_ctx: unknown, properties: Record<string, unknown>) {
+    for (const key of INTERNAL_ONLY) delete properties[key];
+    const problem = checkClientMetadata(properties, o);
+    if (problem) throw new errors.InvalidClientMetadata(problem);
+  };
+}
+
+/**
+ * oidc-provider calls this for each extra property on every client load as well as at
+ * registration, so it only fills defaults and guards types; policy limits live above.
+ */
+export function extraClientMetadataValidator(
+  _ctx: unknown,
+  key: string,
+  value: unknown,
+  metadata: Record<string, unknown>,
+): void {
+  switch (key) {
+    case 'access_token_strategy':
+      if (value === undefined) metadata[key] = 'opaque';
+      else if (value !== 'jwt' && value !== 'opaque') {
+        throw new errors.InvalidClientMetadata('access_token_strategy must be "jwt" or "opaque"');
+      }
+      break;
+    case 'access_token_ttl':
+      if (value === undefined) metadata[key] = DEFAULT_ACCESS_TOKEN_TTL;
+      else if (!Number.isInteger(value) || value === 0) {
+        throw new errors.InvalidClientMetadata('access_token_ttl must be a non-zero integer');
+      }
+      break;
+    case 'key_type':
+      if (value !== undefined && value !== 'PRODUCTION' && value !== 'SANDBOX') {
+        throw new errors.InvalidClientMetadata('key_type must be "PRODUCTION" or "SANDBOX"');
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+/** TTL actually applied: the client's, capped by the operator's maximum. undefined = never. */
+export function effectiveTtl(clientTtl: unknown, maxAccessTokenTtl: number): number | undefined {
+  const ttl = typeof clientTtl === 'number' ? clientTtl : DEFAULT_ACCESS_TOKEN_TTL;
+  if (maxAccessTokenTtl > 0 && (ttl < 0 || ttl > maxAccessTokenTtl)) return maxAccessTokenTtl;
+  return ttl < 0 ? undefined : ttl;
+}

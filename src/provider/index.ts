@@ -1,0 +1,13 @@
+/**
+ * provider: oidc-provider configured for machine-to-machine use. Client-credentials only,
+ * resource indicators resolved from scopes, per-client token format and lifetime,
+ * dynamic registration guarded by our metadata schema, and the holder that rebuilds the
+ * provider when keys or APIs change.
+ */
+export { ProviderHolder } from './provider-holder.js';
+export { buildProvider, CLIENT_METADATA_POLICY } from './build-provider.js';
+export { INTROSPECTION_PATH, REVOCATION_PATH } from './provider-responses.js';
+export {
+  checkClientMetadata, effectiveTtl, AUTH_METHODS, DEFAULT_ACCESS_TOKEN_TTL,
+  NEVER_EXPIRING_JWT_TTL,
+} from './client-metadata.js';

@@ -1,0 +1,87 @@
+import type { Context, Next } from 'koa';
+
+import type { ApiRegistry } from '../apis/index.js';
+import { readJson } from '../http/index.js';
+import { SecretHasher } from '../store/index.js';
+import { AUTH_METHODS, CLIENT_ASSERTION_ALGS } from './client-metadata.js';
+
+export const INTROSPECTION_PATH = '/token/introspection';
+export const REVOCATION_PATH = '/token/revocation';
+const RFC8414_PATH = '/.well-known/oauth-authorization-server';
+const OIDC_DISCOVERY_PATH = '/.well-known/openid-configuration';
+
+// What an interactive OpenID Provider advertises and this server does not do.
+const NOT_OFFERED = [
+  'authorization_endpoint', 'userinfo_endpoint', 'end_session_endpoint',
+  'claims_parameter_supported', 'claims_supported', 'request_parameter_supported',
+  'request_uri_parameter_supported', 'require_request_uri_registration',
+  'response_modes_supported', 'code_challenge_methods_supported',
+  'authorization_response_iss_parameter_supported', 'userinfo_signing_alg_values_supported',
+];
+
+interface Options {
+  issuer: string;
+  registry: ApiRegistry;
+  hasher: SecretHasher;
+  findClient(id: string): Promise<{ clientSecret?: string } | undefined>;
+}
+
+type Body = Record<string, unknown>;
+
+/**
+ * Runs inside oidc-provider (provider.use), around its own routes: one discovery document at
+ * both well-known paths (RFC 8414), our endpoints advertised, hashed secrets never echoed.
+ */
+export function providerResponses(o: Options) {
+  return async function shapeProviderResponses(ctx: Context, next: Next): Promise<void> {
+    const isRfc8414 = ctx.path === RFC8414_PATH;
+    if (isRfc8414) ctx.path = OIDC_DISCOVERY_PATH;
+
+    if (ctx.method === 'PUT' && ctx.path.startsWith('/reg/')) await checkUpdateSecret(ctx, o);
+
+    await next();
+
+    if (ctx.path === OIDC_DISCOVERY_PATH && ctx.status === 200 && ctx.body) {
+      const body = ctx.body as Body;
+      for (const key of NOT_OFFERED) delete body[key];
+      Object.assign(body, {
+        introspection_endpoint: o.issuer + INTROSPECTION_PATH,
+        introspection_endpoint_auth_methods_supported: [...AUTH_METHODS],
+        introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+        revocation_endpoint: o.issuer + REVOCATION_PATH,
+        revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+        revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+        grant_types_supported: ['client_credentials'],
+        response_types_supported: body['response_types_supported'] ?? ['none'],
+        scopes_supported: [...o.registry.snapshot.scopeOwner.keys()].sort(),
+        token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+      });
+      if (isRfc8414) ctx.path = RFC8414_PATH;
+    }
+
+    if (ctx.path.startsWith('/reg') && ctx.body && typeof ctx.body === 'object') {
+      const body = ctx.body as Body;
+      // Only a freshly generated secret is plaintext; a stored one is a hash and stays private.
+      if (typeof body['client_secret'] === 'string' && SecretHasher.isHashed(body['client_secret'])) {
+        delete body['client_secret'];
+      }
+    }
+  };
+}
+
+/**
+ * RFC 7592 §2.2: an update may repeat client_secret, which must match. oidc-provider compares
+ * it with the stored value, a hash here, so the check happens here and the hash is passed on.
+ */
+async function checkUpdateSecret(ctx: Context, o: Options): Promise<void> {
+  if (!ctx.is('application/json')) return;
+  const body = await readJson(ctx);
+  // oidc-provider reads an already-parsed body from here (koa-bodyparser's convention).
+  (ctx.request as unknown as { body: unknown }).body = body;
+  if (!body || typeof body !== 'object' || !('client_secret' in body)) return;
+  const client = await o.findClient(decodeURIComponent(ctx.path.slice('/reg/'.length)));
+  const presented = (body as Body)['client_secret'];
+  if (client?.clientSecret && typeof presented === 'string' && o.hasher.verify(presented, client.clientSecret)) {
+    (body as Body)['client_secret'] = client.clientSecret;
+  }
+}

@@ -1,0 +1,75 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { pino, type Logger } from 'pino';
+
+import { createApp } from './app.js';
+import { ensureAdminClient, ensureEnvInitialAccessToken } from './bootstrap.js';
+import { DEV_KEY_ENCRYPTION_SECRET, type Config } from './config/index.js';
+import { createServices, type Services } from './services.js';
+import { connectStore, startSweeper, type Store } from './store/index.js';
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** An already connected store (tests share one client); otherwise MONGODB_URI is used. */
+  store?: Store;
+  log?: Logger;
+  /** How often to look for keys or APIs changed by another instance. */
+  refreshSeconds?: number;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+  if (config.keyEncryptionSecret === DEV_KEY_ENCRYPTION_SECRET) {
+    log.warn('KEY_ENCRYPTION_SECRET is not set: signing keys are wrapped with a development default');
+  }
+  let store = opts.store;
+  const ownStore = !store;
+  if (!store) {
+    if (!config.mongodbUri) throw new Error('MONGODB_URI is required here');
+    store = await connectStore(config.mongodbUri, config.mongodbDb);
+  }
+  if (!store.ttlIndexes) log.info('database has no TTL indexes; expired records are swept every %ds', config.sweepIntervalSeconds);
+
+  const services = await createServices(config, store, log);
+  await ensureAdminClient(services);
+  await ensureEnvInitialAccessToken(services);
+
+  const app = createApp(services);
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds, (err) =>
+    log.warn({ err }, 'sweeping expired records failed'));
+  const refresher = setInterval(() => {
+    services.holder.refresh().catch((err: unknown) => log.warn({ err }, 'refreshing keys and APIs failed'));
+  }, (opts.refreshSeconds ?? 5) * 1000);
+  refresher.unref();
+
+  log.info({ port, issuer: config.issuer }, 'listening');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    services,
+    async close() {
+      clearInterval(refresher);
+      stopSweeper();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      if (ownStore) await store.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+
+import { ApiRegistry } from './apis/index.js';
+import type { Config } from './config/index.js';
+import { SigningKeys } from './keys/index.js';
+import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
+import { createAdapterFactory, hashToken, SecretHasher, type Store } from './store/index.js';
+import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
+
+/** Everything a request handler may need, built once per process. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  store: Store;
+  hasher: SecretHasher;
+  signingKeys: SigningKeys;
+  registry: ApiRegistry;
+  tokens: TokenStore;
+  inspector: TokenInspector;
+  holder: ProviderHolder;
+  adapter: ReturnType<typeof createAdapterFactory>;
+  findClient(id: string): Promise<AuthClient | undefined>;
+  markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
+  /** A new initial access token for dynamic registration; returns the value (shown once). */
+  createInitialAccessToken(expiresIn?: number): Promise<string>;
+}
+
+export const MANAGEMENT_API_PATH = '/api';
+
+export async function createServices(config: Config, store: Store, log: Logger): Promise<Services> {
+  const hasher = new SecretHasher(config.keyEncryptionSecret);
+  const signingKeys = new SigningKeys(store.db, config.keyEncryptionSecret);
+  await signingKeys.ensure();
+  const registry = new ApiRegistry(store.db, config.defaultSigningAlg);
+  await registry.ensureSystemApi(config.issuer + MANAGEMENT_API_PATH);
+
+  const tokens = new TokenStore(store.collections);
+  const adapter = createAdapterFactory({
+    collections: store.collections,
+    hasher,
+    clientCacheSeconds: config.clientCacheSeconds,
+  });
+  const inspector = new TokenInspector(tokens, config.issuer, { keys: [] });
+  const holder = new ProviderHolder(
+    { config, registry, adapter, hasher, tokens },
+    signingKeys,
+    (keys) => inspector.setKeys(publicJwks(keys.jwks as { keys: Record<string, unknown>[] })),
+  );
+  await holder.init();
+
+  const s: Services = {
+    config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter,
+    findClient: async (id) => (await holder.provider.Client.find(id)) as unknown as AuthClient | undefined,
+    markAssertionUsed: async (clientId, jti, exp) => {
+      const coll = store.collections.model('ReplayDetection');
+      try {
+        await coll.insertOne({
+          _id: hashToken(`${clientId}:${jti}`),
+          payload: {},
+          expiresAt: new Date(exp * 1000),
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    createInitialAccessToken: async (expiresIn) => {
+      const { InitialAccessToken } = holder.provider;
+      const iat = new InitialAccessToken({
+        policies: [CLIENT_METADATA_POLICY],
+        ...(expiresIn ? { expiresIn } : {}),
+      });
+      return iat.save();
+    },
+  };
+  return s;
+}

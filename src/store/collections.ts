@@ -1,0 +1,74 @@
+import type { Collection, Db, Document } from 'mongodb';
+
+/** Shape of an issued access token, opaque or JWT; the one source of truth for introspection. */
+export interface TokenRecord {
+  /** sha256(token) for opaque tokens; `jwt:<jti>` for JWTs, which no opaque lookup can reach. */
+  _id: string;
+  format: 'opaque' | 'jwt';
+  jti?: string;
+  client_id: string;
+  scope?: string;
+  aud?: string | string[];
+  key_type?: string;
+  iat: number;
+  /** Seconds since epoch; absent for never-expiring opaque tokens. */
+  exp?: number;
+  /** Mirror of exp as a Date, for the sweeper and the TTL index where the server has one. */
+  expiresAt: Date | null;
+  revoked: boolean;
+  revoked_at?: Date;
+  /** oidc-provider's own payload for opaque tokens, minus the value itself. */
+  payload?: Document;
+}
+
+export interface ClientRecord {
+  _id: string;
+  metadata: Document;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ModelRecord {
+  _id: string;
+  payload: Document;
+  expiresAt: Date | null;
+  consumed?: number;
+  uid?: string;
+  userCode?: string;
+  grantId?: string;
+}
+
+export interface Collections {
+  clients: Collection<ClientRecord>;
+  tokens: Collection<TokenRecord>;
+  model(name: string): Collection<ModelRecord>;
+}
+
+const MODEL_PREFIX = 'oidc_';
+
+export function collectionsOf(db: Db): Collections {
+  const cache = new Map<string, Collection<ModelRecord>>();
+  return {
+    clients: db.collection<ClientRecord>('clients'),
+    tokens: db.collection<TokenRecord>('tokens'),
+    model(name) {
+      let c = cache.get(name);
+      if (!c) {
+        c = db.collection<ModelRecord>(MODEL_PREFIX + name.toLowerCase());
+        cache.set(name, c);
+      }
+      return c;
+    },
+  };
+}
+
+/** oidc-provider models this server persists (no interactive flows, so no sessions or codes). */
+export const PERSISTED_MODELS = [
+  'InitialAccessToken',
+  'RegistrationAccessToken',
+  'ReplayDetection',
+] as const;
+
+export function isLive(expiresAt: Date | null | undefined, now = Date.now()): boolean {
+  return expiresAt == null || expiresAt.getTime() > now;
+}

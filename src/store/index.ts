@@ -1,0 +1,10 @@
+/**
+ * store: everything that touches MongoDB's shape. Connection and indexes (mongo), record types
+ * (collections), the oidc-provider adapter, hashing of secrets and tokens, the expiry sweeper,
+ * and the embedded local server used when no MONGODB_URI is given.
+ */
+export { connectStore, type Store } from './mongo.js';
+export { isLive, type Collections, type TokenRecord, type ClientRecord } from './collections.js';
+export { createAdapterFactory } from './oidc-adapter.js';
+export { hashToken, SecretHasher } from './hashing.js';
+export { startSweeper, sweepExpired } from './sweeper.js';

@@ -1,0 +1,59 @@
+import { MongoClient, MongoServerError, type Db } from 'mongodb';
+
+import { collectionsOf, PERSISTED_MODELS, type Collections } from './collections.js';
+
+export interface Store {
+  client: MongoClient;
+  db: Db;
+  collections: Collections;
+  /** False on servers such as FerretDB v1 that refuse TTL indexes; the sweeper covers both. */
+  ttlIndexes: boolean;
+  close(): Promise<void>;
+}
+
+export async function connectStore(uri: string, dbName: string): Promise<Store> {
+  const client = new MongoClient(uri, {
+    // A write that the server acknowledged must survive a primary failover (replica sets);
+    // standalone servers treat majority as the single node.
+    writeConcern: { w: 'majority' },
+    serverSelectionTimeoutMS: 5000,
+    connectTimeoutMS: 5000,
+    maxPoolSize: 50,
+  });
+  await client.connect();
+  const db = client.db(dbName);
+  const collections = collectionsOf(db);
+  const ttlIndexes = await ensureIndexes(db, collections);
+  return {
+    client,
+    db,
+    collections,
+    ttlIndexes,
+    close: () => client.close(),
+  };
+}
+
+async function ensureExpiryIndex(
+  db: Db,
+  name: string,
+): Promise<boolean> {
+  const coll = db.collection(name);
+  try {
+    await coll.createIndex({ expiresAt: 1 }, { name: 'expiresAt_ttl', expireAfterSeconds: 0 });
+    return true;
+  } catch (err) {
+    if (!(err instanceof MongoServerError)) throw err;
+    // No TTL support here: a plain index keeps the sweeper's deletes cheap.
+    await coll.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+    return false;
+  }
+}
+
+async function ensureIndexes(db: Db, collections: Collections): Promise<boolean> {
+  let ttl = await ensureExpiryIndex(db, collections.tokens.collectionName);
+  for (const model of PERSISTED_MODELS) {
+    ttl = (await ensureExpiryIndex(db, collections.model(model).collectionName)) && ttl;
+  }
+  await collections.tokens.createIndex({ client_id: 1 }, { name: 'client_id_1' });
+  return ttl;
+}

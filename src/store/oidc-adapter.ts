@@ -1,0 +1,196 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+import { isLive, type Collections, type TokenRecord } from './collections.js';
+import { hashToken, SecretHasher } from './hashing.js';
+
+export interface AdapterOptions {
+  collections: Collections;
+  hasher: SecretHasher;
+  /** Seconds a client read is reused; writes through this process invalidate at once. */
+  clientCacheSeconds: number;
+}
+
+function expiryDate(expiresIn: number | undefined): Date | null {
+  return typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0
+    ? new Date(Date.now() + expiresIn * 1000)
+    : null;
+}
+
+/** The token value is the record id; it must never be written, so it is dropped from the payload. */
+function withoutJti(payload: AdapterPayload): AdapterPayload {
+  const { jti: _value, ...rest } = payload;
+  return rest;
+}
+
+class ClientAdapter implements Adapter {
+  readonly #o: AdapterOptions;
+  readonly #cache = new Map<string, { at: number; payload: AdapterPayload }>();
+
+  constructor(o: AdapterOptions) {
+    this.#o = o;
+  }
+
+  async upsert(id: string, payload: AdapterPayload): Promise<void> {
+    const metadata = { ...payload };
+    if (typeof metadata.client_secret === 'string') {
+      metadata.client_secret = this.#o.hasher.hash(metadata.client_secret);
+    }
+    const now = new Date();
+    await this.#o.collections.clients.updateOne(
+      { _id: id },
+      { $set: { metadata, updated_at: now }, $setOnInsert: { created_at: now } },
+      { upsert: true },
+    );
+    this.#cache.delete(id);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const ttl = this.#o.clientCacheSeconds * 1000;
+    const hit = this.#cache.get(id);
+    if (hit && Date.now() - hit.at < ttl) return hit.payload;
+    const doc = await this.#o.collections.clients.findOne({ _id: id });
+    if (!doc) {
+      this.#cache.delete(id);
+      return undefined;
+    }
+    const payload = doc.metadata as AdapterPayload;
+    if (ttl > 0) {
+      if (this.#cache.size > 10_000) this.#cache.clear();
+      this.#cache.set(id, { at: Date.now(), payload });
+    }
+    return payload;
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#cache.delete(id);
+    // Revoke first: if we stopped in between, a live client with dead tokens is safe,
+    // a deleted client with live tokens would not be.
+    await this.#o.collections.tokens.updateMany(
+      { client_id: id, revoked: false },
+      { $set: { revoked: true, revoked_at: new Date() } },
+    );
+    await this.#o.collections.clients.deleteOne({ _id: id });
+  }
+
+  async findByUid(): Promise<undefined> { return undefined; }
+  async findByUserCode(): Promise<undefined> { return undefined; }
+  async consume(): Promise<void> { /* clients are not consumed */ }
+  async revokeByGrantId(): Promise<void> { /* clients have no grant */ }
+}
+
+/** Opaque access tokens from the client-credentials grant. */
+class ClientCredentialsAdapter implements Adapter {
+  readonly #o: AdapterOptions;
+
+  constructor(o: AdapterOptions) {
+    this.#o = o;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const extra = (payload.extra ?? {}) as Record<string, unknown>;
+    const record: TokenRecord = {
+      _id: hashToken(id),
+      format: 'opaque',
+      client_id: String(payload.clientId),
+      iat: Number(payload.iat),
+      expiresAt: expiryDate(expiresIn),
+      revoked: false,
+      payload: withoutJti(payload),
+    };
+    if (typeof payload.scope === 'string') record.scope = payload.scope;
+    if (payload.aud !== undefined) record.aud = payload.aud as string | string[];
+    if (typeof payload.exp === 'number') record.exp = payload.exp;
+    if (typeof extra['key_type'] === 'string') record.key_type = extra['key_type'];
+    await this.#o.collections.tokens.replaceOne({ _id: record._id }, record, { upsert: true });
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const doc = await this.#o.collections.tokens.findOne({ _id: hashToken(id) });
+    if (!doc || doc.format !== 'opaque' || doc.revoked || !isLive(doc.expiresAt)) return undefined;
+    return { ...doc.payload, jti: id };
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#o.collections.tokens.updateOne(
+      { _id: hashToken(id) },
+      { $set: { revoked: true, revoked_at: new Date() } },
+    );
+  }
+
+  async consume(): Promise<void> { /* access tokens are not consumed */ }
+  async findByUid(): Promise<undefined> { return undefined; }
+  async findByUserCode(): Promise<undefined> { return undefined; }
+  async revokeByGrantId(): Promise<void> { /* client credentials have no grant */ }
+}
+
+/** Initial and registration access tokens, replay detection: keyed by hash, payload as given. */
+class ModelAdapter implements Adapter {
+  readonly #o: AdapterOptions;
+  readonly #name: string;
+
+  constructor(name: string, o: AdapterOptions) {
+    this.#name = name;
+    this.#o = o;
+  }
+
+  get #coll() {
+    return this.#o.collections.model(this.#name);
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    await this.#coll.replaceOne(
+      { _id: hashToken(id) },
+      {
+        payload: withoutJti(payload),
+        expiresAt: expiryDate(expiresIn),
+        ...(payload.grantId ? { grantId: payload.grantId } : {}),
+      },
+      { upsert: true },
+    );
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const doc = await this.#coll.findOne({ _id: hashToken(id) });
+    if (!doc || !isLive(doc.expiresAt)) return undefined;
+    return {
+      ...doc.payload,
+      jti: id,
+      ...(doc.consumed ? { consumed: doc.consumed } : {}),
+    };
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.#coll.updateOne(
+      { _id: hashToken(id) },
+      { $set: { consumed: Math.floor(Date.now() / 1000) } },
+    );
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#coll.deleteOne({ _id: hashToken(id) });
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#coll.deleteMany({ grantId });
+  }
+
+  async findByUid(): Promise<undefined> { return undefined; }
+  async findByUserCode(): Promise<undefined> { return undefined; }
+}
+
+/** Factory in the form oidc-provider accepts for its `adapter` setting. */
+export function createAdapterFactory(o: AdapterOptions): (name: string) => Adapter {
+  const clients = new ClientAdapter(o);
+  const tokens = new ClientCredentialsAdapter(o);
+  const models = new Map<string, Adapter>();
+  return (name: string) => {
+    if (name === 'Client') return clients;
+    if (name === 'ClientCredentials') return tokens;
+    let adapter = models.get(name);
+    if (!adapter) {
+      adapter = new ModelAdapter(name, o);
+      models.set(name, adapter);
+    }
+    return adapter;
+  };
+}

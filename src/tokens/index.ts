@@ -1,0 +1,10 @@
+/**
+ * tokens: what happens to an access token after it is issued. The record store shared by
+ * both formats, the inspector that decides "active", our RFC 7662 introspection and RFC 7009
+ * revocation endpoints (which, unlike oidc-provider's, accept JWTs), and their client auth.
+ */
+export { TokenStore, looksLikeJwt, isActive, type JwtIssue } from './token-store.js';
+export { TokenInspector, publicJwks, type ActiveToken } from './inspect-token.js';
+export { introspectionEndpoint, mayIntrospect, introspectionResponse } from './introspection.js';
+export { revocationEndpoint } from './revocation.js';
+export { authenticateClient, type AuthClient, type ClientAuthDeps } from './client-auth.js';

@@ -1,0 +1,76 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+
+import type { TokenRecord } from '../store/index.js';
+import { isActive, looksLikeJwt, type TokenStore } from './token-store.js';
+
+const JWT_ALGS = ['RS256', 'ES256', 'EdDSA'];
+
+export interface ActiveToken {
+  record: TokenRecord;
+  /** The identifier we expose as `jti`: the JWT's own, or the record hash for opaque tokens. */
+  jti: string;
+  audiences: string[];
+  scopes: Set<string>;
+}
+
+/**
+ * Decides whether a presented access token is active: signature and claims for JWTs
+ * (against our published keys), then, for both formats, the stored record (revoked, expired).
+ */
+export class TokenInspector {
+  readonly #store: TokenStore;
+  readonly #issuer: string;
+  #jwks: JWTVerifyGetKey;
+
+  constructor(store: TokenStore, issuer: string, publicJwks: JSONWebKeySet) {
+    this.#store = store;
+    this.#issuer = issuer;
+    this.#jwks = createLocalJWKSet(publicJwks);
+  }
+
+  /** Called when keys rotate, so tokens signed by a brand-new key verify at once. */
+  setKeys(publicJwks: JSONWebKeySet): void {
+    this.#jwks = createLocalJWKSet(publicJwks);
+  }
+
+  async inspect(value: string): Promise<ActiveToken | undefined> {
+    if (!value || value.length > 16_384) return undefined;
+    let record: TokenRecord | null;
+    let jti: string;
+    if (looksLikeJwt(value)) {
+      try {
+        const { payload } = await jwtVerify(value, this.#jwks, {
+          issuer: this.#issuer,
+          typ: 'at+jwt',
+          algorithms: JWT_ALGS,
+          requiredClaims: ['jti', 'exp', 'iat', 'client_id'],
+        });
+        jti = String(payload.jti);
+        record = await this.#store.findByJti(jti);
+        if (record && record.client_id !== payload['client_id']) return undefined;
+      } catch {
+        return undefined;
+      }
+    } else {
+      record = await this.#store.findOpaque(value);
+      jti = record?._id ?? '';
+    }
+    if (!isActive(record)) return undefined;
+    const aud = record.aud;
+    return {
+      record,
+      jti,
+      audiences: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud],
+      scopes: new Set(record.scope?.split(' ').filter(Boolean)),
+    };
+  }
+}
+
+/** Public halves only; oidc-provider gets the private JWKs, verifiers never do. */
+export function publicJwks(privateJwks: { keys: Record<string, unknown>[] }): JSONWebKeySet {
+  const privateFields = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+  return {
+    keys: privateJwks.keys.map((k) =>
+      Object.fromEntries(Object.entries(k).filter(([name]) => !privateFields.has(name)))),
+  } as JSONWebKeySet;
+}

@@ -1,0 +1,89 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+
+import { hashToken, isLive, type Collections, type TokenRecord } from '../store/index.js';
+
+export interface JwtIssue {
+  jti: string;
+  client_id: string;
+  scope?: string;
+  aud?: string | string[];
+  iat: number;
+  exp?: number;
+  key_type?: string;
+}
+
+/** True for a compact JWS: three base64url parts and a decodable header. */
+export function looksLikeJwt(value: string): boolean {
+  if (value.split('.').length !== 3) return false;
+  try {
+    decodeProtectedHeader(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Token records, shared by issuance (opaque via the oidc-provider adapter, JWTs via the
+ * format customizer), introspection, revocation and the management API.
+ */
+export class TokenStore {
+  readonly #c: Collections;
+
+  constructor(collections: Collections) {
+    this.#c = collections;
+  }
+
+  /** Awaited before the token response leaves: an answered token is a stored token. */
+  async recordJwt(t: JwtIssue): Promise<void> {
+    const record: TokenRecord = {
+      _id: `jwt:${t.jti}`,
+      format: 'jwt',
+      jti: t.jti,
+      client_id: t.client_id,
+      iat: t.iat,
+      expiresAt: t.exp ? new Date(t.exp * 1000) : null,
+      revoked: false,
+    };
+    if (t.scope) record.scope = t.scope;
+    if (t.aud !== undefined) record.aud = t.aud;
+    if (t.exp) record.exp = t.exp;
+    if (t.key_type) record.key_type = t.key_type;
+    await this.#c.tokens.insertOne(record);
+  }
+
+  /**
+   * The record behind a presented token, live or not. JWTs are found by their jti only
+   * after the caller verified the signature; opaque values by hash.
+   */
+  async findByJti(jti: string): Promise<TokenRecord | null> {
+    return this.#c.tokens.findOne({ _id: `jwt:${jti}` });
+  }
+
+  async findOpaque(value: string): Promise<TokenRecord | null> {
+    const doc = await this.#c.tokens.findOne({ _id: hashToken(value) });
+    return doc?.format === 'opaque' ? doc : null;
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.#c.tokens.updateOne(
+      { _id: id, revoked: false },
+      { $set: { revoked: true, revoked_at: new Date() } },
+    );
+  }
+
+  /** Every token of a client, e.g. when its secret is regenerated or it is deleted. */
+  async revokeAllForClient(clientId: string): Promise<number> {
+    const r = await this.#c.tokens.updateMany(
+      { client_id: clientId, revoked: false },
+      { $set: { revoked: true, revoked_at: new Date() } },
+    );
+    return r.modifiedCount;
+  }
+}
+
+export function isActive(record: TokenRecord | null, now = Date.now()): record is TokenRecord {
+  return !!record && !record.revoked && isLive(record.expiresAt, now);
+}
+
+export { decodeJwt };

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { pino } from 'pino';
+import { inject } from 'vitest';
+
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { connectStore, type Store } from '../../src/store/index.js';
+
+export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';
+export const DCR_TOKEN = 'test-initial-access-token-0123456789';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  store: Store;
+  /** Stops the server, keeps the database (for restart tests). */
+  stop(): Promise<void>;
+  /** Stops the server and drops its database. */
+  destroy(): Promise<void>;
+}
+
+/** A real server on a real port over a real database (its own, named per test file). */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dbName = `t_${randomBytes(6).toString('hex')}`,
+): Promise<TestServer> {
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    ISSUER: `http://127.0.0.1:${port}`,
+    MONGODB_URI: inject('mongoUri'),
+    MONGODB_DB: dbName,
+    DATA_DIR: await mkdtemp(join(tmpdir(), 'keyforge-test-')),
+    KEY_ENCRYPTION_SECRET: 'test-key-encryption-secret-0123456789abcdef',
+    ADMIN_CLIENT_SECRET: ADMIN_SECRET,
+    DCR_INITIAL_ACCESS_TOKEN: DCR_TOKEN,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const store = await connectStore(config.mongodbUri!, config.mongodbDb);
+  const running = await startServer(config, { store, log: pino({ level: 'silent' }), refreshSeconds: 1 });
+  const stop = async () => {
+    await running.close();
+    await store.close();
+  };
+  return {
+    ...running,
+    config,
+    store,
+    stop,
+    async destroy() {
+      await store.db.dropDatabase().catch(() => undefined);
+      await stop();
+    },
+  };
+}
