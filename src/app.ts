@@ -3,6 +3,7 @@ import Koa from 'koa';
 
 import { managementRouter } from './api/index.js';
 import { jsonErrors, HttpError } from './http/index.js';
+import { portalMiddleware } from './portal/index.js';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from './provider/index.js';
 import type { Services } from './services.js';
 import { introspectionEndpoint, revocationEndpoint } from './tokens/index.js';
@@ -55,6 +56,7 @@ export function createApp(s: Services): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use(managementRouter(s).routes());
+  app.use(portalMiddleware(s));
   app.use(async (ctx, next) => {
     if (!PROVIDER_ROUTES.test(ctx.path)) throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
     await next();

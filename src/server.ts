@@ -49,6 +49,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     server.listen(config.port, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  services.selfUrl = `http://127.0.0.1:${port}`;
 
   const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds, (err) =>
     log.warn({ err }, 'sweeping expired records failed'));

@@ -21,6 +21,8 @@ export interface Services {
   adapter: ReturnType<typeof createAdapterFactory>;
   findClient(id: string): Promise<AuthClient | undefined>;
   markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
+  /** Where this process itself answers (http://127.0.0.1:PORT), known once it listens. */
+  selfUrl: string;
   /** A new initial access token for dynamic registration; returns the value (shown once). */
   createInitialAccessToken(expiresIn?: number): Promise<string>;
 }
@@ -50,6 +52,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
 
   const s: Services = {
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter,
+    selfUrl: '',
     findClient: async (id) => (await holder.provider.Client.find(id)) as unknown as AuthClient | undefined,
     markAssertionUsed: async (clientId, jti, exp) => {
       const coll = store.collections.model('ReplayDetection');

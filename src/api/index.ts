@@ -8,6 +8,8 @@ import Router from '@koa/router';
 import { MANAGEMENT_API_PATH, type Services } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
 import { apiRoutes } from './apis-routes.js';
+import { applicationRoutes } from './applications-routes.js';
+import { exportRoutes } from './export-routes.js';
 import { keyRoutes } from './keys-routes.js';
 import { openApiDocument } from './openapi.js';
 import { initialAccessTokenRoutes } from './registration-routes.js';
@@ -22,5 +24,7 @@ export function managementRouter(s: Services): Router {
   apiRoutes(router, s);
   initialAccessTokenRoutes(router, s);
   keyRoutes(router, s);
+  applicationRoutes(router, s);
+  exportRoutes(router, s);
   return router;
 }

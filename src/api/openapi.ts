@@ -1,5 +1,7 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
 import { SIGNING_ALGS } from '../keys/index.js';
+import { applicationsOpenApi } from './applications-routes.js';
+import { exportOpenApi } from './export-routes.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const error = { $ref: '#/components/schemas/Error' };
@@ -81,10 +83,14 @@ export function openApiDocument(issuer: string) {
         parameters: [{ name: 'kid', in: 'path', required: true, schema: { type: 'string' } }],
         delete: { summary: 'Remove a retired key (tokens it signed stop verifying)', responses: { 204: { description: 'Removed' }, 404: { description: 'Not found', ...json(error) }, ...errors } },
       },
+      ...applicationsOpenApi.paths,
+      ...exportOpenApi.paths,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
+        ...applicationsOpenApi.schemas,
+        ...exportOpenApi.schemas,
         Error: {
           type: 'object',
           properties: { error: { type: 'string' }, error_description: { type: 'string' } },
