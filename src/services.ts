@@ -44,7 +44,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
   });
   const inspector = new TokenInspector(tokens, config.issuer, { keys: [] });
   const holder = new ProviderHolder(
-    { config, registry, adapter, hasher, tokens },
+    { config, registry, adapter, hasher, tokens, log },
     signingKeys,
     (keys) => inspector.setKeys(publicJwks(keys.jwks as { keys: Record<string, unknown>[] })),
   );

@@ -1,4 +1,5 @@
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
 
 import type { ApiRegistry } from '../apis/index.js';
 import type { Config } from '../config/index.js';
@@ -6,7 +7,7 @@ import type { KeySet, SigningAlg } from '../keys/index.js';
 import type { SecretHasher } from '../store/index.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import {
-  AUTH_METHODS, CLIENT_ASSERTION_ALGS, EXTRA_CLIENT_METADATA,
+  AUTH_METHODS, CLIENT_ASSERTION_ALGS, DEFAULT_ACCESS_TOKEN_TTL, EXTRA_CLIENT_METADATA,
   extraClientMetadataValidator, registrationPolicy,
 } from './client-metadata.js';
 import { resourceIndicatorsFeature } from './resource-indicators.js';
@@ -21,6 +22,7 @@ export interface ProviderDeps {
   adapter: NonNullable<Configuration['adapter']>;
   hasher: SecretHasher;
   tokens: TokenStore;
+  log: Logger;
 }
 
 /**
@@ -72,9 +74,8 @@ export function buildProvider(d: ProviderDeps): Provider {
       },
     },
     ttl: {
-      // Returning undefined (never-expiring opaque) makes oidc-provider omit exp and expires_in.
       ClientCredentials: ((_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
-        token.resourceServer?.accessTokenTTL) as unknown as number,
+        token.resourceServer?.accessTokenTTL ?? DEFAULT_ACCESS_TOKEN_TTL) as unknown as number,
     },
     features: {
       devInteractions: { enabled: false },
@@ -117,6 +118,10 @@ export function buildProvider(d: ProviderDeps): Provider {
   }).compareClientSecret = function compareHashedSecret(actual) {
     return typeof this.clientSecret === 'string' && hasher.verify(actual, this.clientSecret);
   };
+
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+    d.log.error({ err, path: ctx.path }, 'provider request failed');
+  });
 
   provider.use(providerResponses({
     issuer: config.issuer,

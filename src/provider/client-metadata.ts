@@ -3,12 +3,12 @@ import { errors } from 'oidc-provider';
 import type { ApiRegistry } from '../apis/index.js';
 import { SCOPE_TOKEN } from '../apis/index.js';
 import { compile, describeErrors } from '../http/index.js';
+import { NEVER_EXPIRING_TTL } from '../store/index.js';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 export const DEFAULT_ACCESS_TOKEN_TTL = 3600;
-/** Lifetime given to JWTs of never-expiring clients: RFC 9068 requires `exp`. 100 years. */
-export const NEVER_EXPIRING_JWT_TTL = 100 * 365 * 24 * 3600;
+export { NEVER_EXPIRING_TTL } from '../store/index.js';
 
 /** Our own client metadata, beyond RFC 7591. */
 export const EXTRA_CLIENT_METADATA = [
@@ -50,7 +50,8 @@ const clientMetadataSchema = {
       type: 'integer',
       not: { const: 0 },
       minimum: -1_000_000_000,
-      maximum: NEVER_EXPIRING_JWT_TTL,
+      // Anything this long is reserved to mean "never"; say -1 for that.
+      maximum: NEVER_EXPIRING_TTL - 1,
     },
     contacts: { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 20 },
   },

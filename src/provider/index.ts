@@ -9,5 +9,5 @@ export { buildProvider, CLIENT_METADATA_POLICY } from './build-provider.js';
 export { INTROSPECTION_PATH, REVOCATION_PATH } from './provider-responses.js';
 export {
   checkClientMetadata, effectiveTtl, AUTH_METHODS, DEFAULT_ACCESS_TOKEN_TTL,
-  NEVER_EXPIRING_JWT_TTL,
+  NEVER_EXPIRING_TTL,
 } from './client-metadata.js';

@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { ApiRegistry } from '../apis/index.js';
 import { readJson } from '../http/index.js';
 import { SecretHasher } from '../store/index.js';
+import { NEVER_EXPIRING_TTL } from '../store/index.js';
 import { AUTH_METHODS, CLIENT_ASSERTION_ALGS } from './client-metadata.js';
 
 export const INTROSPECTION_PATH = '/token/introspection';
@@ -57,6 +58,16 @@ export function providerResponses(o: Options) {
         token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
       });
       if (isRfc8414) ctx.path = RFC8414_PATH;
+    }
+
+    if (ctx.path === '/token' && ctx.status === 200 && ctx.body) {
+      const body = ctx.body as Body;
+      const token = body['access_token'];
+      // A never-expiring opaque token has no expiry to announce (RFC 6749 §5.1: optional).
+      if (typeof token === 'string' && !token.includes('.')
+        && typeof body['expires_in'] === 'number' && body['expires_in'] >= NEVER_EXPIRING_TTL) {
+        delete body['expires_in'];
+      }
     }
 
     if (ctx.path.startsWith('/reg') && ctx.body && typeof ctx.body === 'object') {

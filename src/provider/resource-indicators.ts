@@ -2,7 +2,7 @@ import { errors, type KoaContextWithOIDC, type Client } from 'oidc-provider';
 
 import type { Api, ApiRegistry } from '../apis/index.js';
 import type { SigningAlg } from '../keys/index.js';
-import { effectiveTtl, NEVER_EXPIRING_JWT_TTL } from './client-metadata.js';
+import { effectiveTtl, NEVER_EXPIRING_TTL } from './client-metadata.js';
 
 function scopeList(value: unknown): string[] {
   return typeof value === 'string' && value ? [...new Set(value.split(' ').filter(Boolean))] : [];
@@ -84,8 +84,7 @@ export function resourceIndicatorsFeature(o: ResourceOptions) {
       scope: [...apiScopes].join(' '),
       audience: identifier,
       accessTokenFormat: format,
-      // undefined makes oidc-provider issue an opaque token with no exp and no expires_in.
-      accessTokenTTL: ttl ?? (format === 'jwt' ? NEVER_EXPIRING_JWT_TTL : undefined),
+      accessTokenTTL: ttl ?? NEVER_EXPIRING_TTL,
       ...(format === 'jwt'
         ? { jwt: { sign: { alg: api.signing_alg, kid: o.signingKid(api.signing_alg) } } }
         : {}),

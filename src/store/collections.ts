@@ -69,6 +69,14 @@ export const PERSISTED_MODELS = [
   'ReplayDetection',
 ] as const;
 
+/**
+ * Lifetime handed to oidc-provider for never-expiring tokens, as it insists on a positive
+ * TTL: 100 years. JWTs keep it as their `exp` (RFC 9068 requires one); for opaque tokens the
+ * store and the token response read a lifetime this long as "no expiry". Client metadata
+ * cannot ask for it directly (negative values mean never).
+ */
+export const NEVER_EXPIRING_TTL = 100 * 365 * 24 * 3600;
+
 export function isLive(expiresAt: Date | null | undefined, now = Date.now()): boolean {
   return expiresAt == null || expiresAt.getTime() > now;
 }

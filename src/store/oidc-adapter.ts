@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-import { isLive, type Collections, type TokenRecord } from './collections.js';
+import { isLive, NEVER_EXPIRING_TTL, type Collections, type TokenRecord } from './collections.js';
 import { hashToken, SecretHasher } from './hashing.js';
 
 export interface AdapterOptions {
@@ -88,18 +88,22 @@ class ClientCredentialsAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const extra = (payload.extra ?? {}) as Record<string, unknown>;
+    // oidc-provider needs some lifetime; 100 years or more means the client asked for none.
+    const never = typeof expiresIn === 'number' && expiresIn >= NEVER_EXPIRING_TTL;
+    const stored = withoutJti(payload);
+    if (never) delete stored.exp;
     const record: TokenRecord = {
       _id: hashToken(id),
       format: 'opaque',
       client_id: String(payload.clientId),
       iat: Number(payload.iat),
-      expiresAt: expiryDate(expiresIn),
+      expiresAt: never ? null : expiryDate(expiresIn),
       revoked: false,
-      payload: withoutJti(payload),
+      payload: stored,
     };
     if (typeof payload.scope === 'string') record.scope = payload.scope;
     if (payload.aud !== undefined) record.aud = payload.aud as string | string[];
-    if (typeof payload.exp === 'number') record.exp = payload.exp;
+    if (typeof payload.exp === 'number' && !never) record.exp = payload.exp;
     if (typeof extra['key_type'] === 'string') record.key_type = extra['key_type'];
     await this.#o.collections.tokens.replaceOne({ _id: record._id }, record, { upsert: true });
   }

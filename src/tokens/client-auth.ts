@@ -32,14 +32,18 @@ function formDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
 }
 
+const malformedBasic = () => new HttpError(400, 'invalid_request', 'invalid authorization header value format');
+
 function parseBasic(header: string): { id: string; secret: string } {
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const encoded = header.slice(6).trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw malformedBasic();
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
-  if (i < 0) throw invalidClient('malformed Basic credentials', true);
+  if (i < 0) throw malformedBasic();
   try {
     return { id: formDecode(decoded.slice(0, i)), secret: formDecode(decoded.slice(i + 1)) };
   } catch {
-    throw invalidClient('malformed Basic credentials', true);
+    throw malformedBasic();
   }
 }
 
@@ -81,13 +85,14 @@ export async function authenticateClient(
     throw new HttpError(400, 'invalid_request', 'client_id does not match the Basic credentials');
   }
   const client = id ? await deps.findClient(id) : undefined;
-  const method = basic ? 'client_secret_basic' : 'client_secret_post';
   // One answer for "no such client" and "wrong secret": no client enumeration.
   if (!client || !(await client.compareClientSecret(secret))) {
     throw invalidClient('client authentication failed', basic);
   }
-  if ((client.tokenEndpointAuthMethod ?? 'client_secret_basic') !== method) {
-    throw invalidClient(`the client is registered for ${client.tokenEndpointAuthMethod}`, basic);
+  // As at oidc-provider's token endpoint: the two secret methods are interchangeable,
+  // a key-based client can never authenticate with a secret.
+  if (client.tokenEndpointAuthMethod === 'private_key_jwt') {
+    throw invalidClient('the client is registered for private_key_jwt', basic);
   }
   return client;
 }

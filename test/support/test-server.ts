@@ -53,7 +53,11 @@ export async function startTestServer(
     ...env,
   });
   const store = await connectStore(config.mongodbUri!, config.mongodbDb);
-  const running = await startServer(config, { store, log: pino({ level: 'silent' }), refreshSeconds: 1 });
+  const running = await startServer(config, {
+    store,
+    log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+    refreshSeconds: 1,
+  });
   const stop = async () => {
     await running.close();
     await store.close();
