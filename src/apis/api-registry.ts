@@ -207,6 +207,12 @@ export class ApiRegistry {
   /** The management API (`<issuer>/api`, scope `admin`), created or repaired at start. */
   async ensureSystemApi(identifier: string): Promise<void> {
     await this.refresh(true);
+    // The identifier follows ISSUER; after an issuer change the old system API gives way.
+    for (const stale of this.list().filter((a) => a.system && a.identifier !== identifier)) {
+      await this.#apis.deleteOne({ _id: stale.identifier });
+      await this.#scopes.deleteMany({ api: stale.identifier });
+      await this.#bump();
+    }
     const current = this.get(identifier);
     const adminScope = { name: 'admin', description: 'Manage APIs, clients, keys and tokens' };
     if (!current) {

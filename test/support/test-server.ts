@@ -57,6 +57,9 @@ export async function startTestServer(
     store,
     log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
     refreshSeconds: 1,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
   });
   const stop = async () => {
     await running.close();

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError, loadConfig } from '../src/config/index.js';
+
+describe('configuration from the environment', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      issuer: 'http://localhost:3000',
+      mongodbUri: undefined,
+      adminClientId: 'admin',
+      maxAccessTokenTtl: -1,
+      defaultSigningAlg: 'RS256',
+      logLevel: 'info',
+    });
+  });
+
+  it('derives ISSUER from PORT and trims a trailing slash', () => {
+    expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).issuer).toBe('https://auth.example.com');
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['ISSUER', 'ftp://x'],
+    ['ISSUER', 'https://x.example.com/?q=1'],
+    ['MONGODB_URI', 'postgres://x'],
+    ['MAX_ACCESS_TOKEN_TTL', '0'],
+    ['MAX_ACCESS_TOKEN_TTL', '-5'],
+    ['KEY_ENCRYPTION_SECRET', 'short'],
+    ['ADMIN_CLIENT_SECRET', 'short'],
+    ['DEFAULT_SIGNING_ALG', 'HS256'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+});

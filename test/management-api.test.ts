@@ -1,0 +1,150 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { adminToken, registerClient, tokenRequest } from './support/oauth.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+
+let srv: TestServer;
+let url: string;
+let admin: string;
+const id = encodeURIComponent('https://payments.example.com');
+const api = () => request(url);
+const auth = () => `Bearer ${admin}`;
+
+beforeAll(async () => {
+  srv = await startTestServer();
+  url = srv.url;
+  admin = await adminToken(url, srv.config.issuer);
+});
+afterAll(() => srv?.destroy());
+
+describe('management API auth (RFC 6750)', () => {
+  it('needs a bearer token', async () => {
+    const res = await api().get('/api/apis');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(res.body.error).toBe('invalid_token');
+  });
+
+  it('refuses a malformed header, an unknown token and a token for another API', async () => {
+    expect((await api().get('/api/apis').set('Authorization', 'Bearer a b')).status).toBe(400);
+    expect((await api().get('/api/apis').set('Authorization', 'Bearer nope')).status).toBe(401);
+
+    await api().post('/api/apis').set('Authorization', auth())
+      .send({ identifier: 'https://other.example.com', name: 'Other', scopes: [{ name: 'other:admin' }] });
+    const c = await registerClient(url, { scope: 'other:admin' });
+    const t = (await tokenRequest(url, c.client_id, c.client_secret)).body.access_token as string;
+    const res = await api().get('/api/apis').set('Authorization', `Bearer ${t}`);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+
+  it('serves its OpenAPI document without auth', async () => {
+    const res = await api().get('/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/apis', '/apis/{id}', '/initial-access-tokens', '/keys/rotate']));
+  });
+});
+
+describe('APIs and scopes', () => {
+  it('creates, reads, lists, updates and deletes', async () => {
+    const created = await api().post('/api/apis').set('Authorization', auth()).send({
+      identifier: 'https://payments.example.com',
+      name: 'Payments',
+      scopes: [{ name: 'payments:read', description: 'Read payments' }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toContain(`/api/apis/${id}`);
+    expect(created.body).toMatchObject({ name: 'Payments', signing_alg: 'RS256', system: false });
+
+    expect((await api().get(`/api/apis/${id}`).set('Authorization', auth())).body.name).toBe('Payments');
+    const list = await api().get('/api/apis').set('Authorization', auth());
+    expect(list.body.apis.map((a: { identifier: string }) => a.identifier)).toContain('https://payments.example.com');
+
+    const patched = await api().patch(`/api/apis/${id}`).set('Authorization', auth()).send({
+      name: 'Payments v2',
+      scopes: [{ name: 'payments:read', description: 'Read' }, { name: 'payments:refund' }],
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.scopes.map((s: { name: string }) => s.name)).toEqual(['payments:read', 'payments:refund']);
+
+    // New scopes are usable at once: discovery and registration know them.
+    const disco = await api().get('/.well-known/openid-configuration');
+    expect(disco.body.scopes_supported).toContain('payments:refund');
+    const c = await registerClient(url, { scope: 'payments:refund' });
+    expect((await tokenRequest(url, c.client_id, c.client_secret)).body.scope).toBe('payments:refund');
+
+    expect((await api().delete(`/api/apis/${id}`).set('Authorization', auth())).status).toBe(204);
+    expect((await api().get(`/api/apis/${id}`).set('Authorization', auth())).status).toBe(404);
+    expect((await tokenRequest(url, c.client_id, c.client_secret)).status).toBe(400);
+  });
+
+  it('keeps scope names unique across APIs', async () => {
+    await api().post('/api/apis').set('Authorization', auth())
+      .send({ identifier: 'https://a.example.com', name: 'A', scopes: [{ name: 'shared' }] });
+    const dup = await api().post('/api/apis').set('Authorization', auth())
+      .send({ identifier: 'https://b.example.com', name: 'B', scopes: [{ name: 'b:only' }, { name: 'shared' }] });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error_description).toMatch(/shared/);
+    // Nothing of the failed create is left behind.
+    expect((await api().get(`/api/apis/${encodeURIComponent('https://b.example.com')}`).set('Authorization', auth())).status).toBe(404);
+    const ok = await api().post('/api/apis').set('Authorization', auth())
+      .send({ identifier: 'https://b.example.com', name: 'B', scopes: [{ name: 'b:only' }] });
+    expect(ok.status).toBe(201);
+    const again = await api().post('/api/apis').set('Authorization', auth())
+      .send({ identifier: 'https://b.example.com', name: 'B' });
+    expect(again.status).toBe(409);
+  });
+
+  it.each([
+    [{ name: 'x' }, /identifier/],
+    [{ identifier: 'not a uri', name: 'x' }, /identifier/],
+    [{ identifier: 'https://x.example.com#f', name: 'x' }, /identifier/],
+    [{ identifier: 'https://x.example.com', name: '' }, /name/],
+    [{ identifier: 'https://x.example.com', name: 'x', scopes: [{ name: 'has space' }] }, /scopes/],
+    [{ identifier: 'https://x.example.com', name: 'x', signing_alg: 'HS256' }, /signing_alg/],
+    [{ identifier: 'https://x.example.com', name: 'x', extra: 1 }, /extra/],
+  ])('rejects %j naming the field', async (body, field) => {
+    const res = await api().post('/api/apis').set('Authorization', auth()).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.body.error_description).toMatch(field);
+  });
+
+  it('rejects malformed JSON and wrong content types with 4xx JSON', async () => {
+    const bad = await api().post('/api/apis').set('Authorization', auth()).set('Content-Type', 'application/json').send('{');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid_request');
+    const form = await api().post('/api/apis').set('Authorization', auth()).type('form').send({ a: 1 });
+    expect(form.status).toBe(415);
+    const big = await api().post('/api/apis').set('Authorization', auth()).set('Content-Type', 'application/json')
+      .send(JSON.stringify({ identifier: 'https://x.example.com', name: 'x'.repeat(100_000) }));
+    expect(big.status).toBe(413);
+  });
+
+  it('protects the management API itself', async () => {
+    const sys = encodeURIComponent(`${srv.config.issuer}/api`);
+    expect((await api().delete(`/api/apis/${sys}`).set('Authorization', auth())).status).toBe(400);
+    const drop = await api().patch(`/api/apis/${sys}`).set('Authorization', auth()).send({ scopes: [] });
+    expect(drop.status).toBe(400);
+  });
+
+  it('links and unlinks resource-server clients', async () => {
+    const rs = await registerClient(url, {});
+    const path = `/api/apis/${encodeURIComponent('https://a.example.com')}/resource-servers`;
+    expect((await api().post(path).set('Authorization', auth()).send({ client_id: 'missing' })).status).toBe(404);
+    const linked = await api().post(path).set('Authorization', auth()).send({ client_id: rs.client_id });
+    expect(linked.body.resource_server_clients).toEqual([rs.client_id]);
+    const unlinked = await api().delete(`${path}/${rs.client_id}`).set('Authorization', auth());
+    expect(unlinked.body.resource_server_clients).toEqual([]);
+  });
+
+  it('answers unknown routes and methods with JSON 4xx', async () => {
+    const res = await api().get('/api/nothing').set('Authorization', auth());
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe('not_found');
+    const nothing = await api().get('/authorize');
+    expect(nothing.status).toBe(404);
+  });
+});
