@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+import { hashToken, sweepExpired } from '../src/store/index.js';
+import { adminToken, createApi, introspect, registerClient, tokenRequest } from './support/oauth.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
+
+let srv: TestServer;
+
+beforeAll(async () => {
+  srv = await startTestServer();
+  const admin = await adminToken(srv.url, srv.config.issuer);
+  await createApi(srv.url, admin, { identifier: 'https://exp.example.com', name: 'Exp', scopes: [{ name: 'exp:x' }] });
+});
+afterAll(() => srv?.destroy());
+
+describe('expiry without relying on TTL indexes', () => {
+  it('knows whether the server has TTL indexes (FerretDB v1 has none)', () => {
+    if (inject('mongoKind') === 'ferretdb') expect(srv.store.ttlIndexes).toBe(false);
+    else expect(typeof srv.store.ttlIndexes).toBe('boolean');
+  });
+
+  it.each(['opaque', 'jwt'])('never serves an expired %s token, and the sweeper removes it', async (strategy) => {
+    const c = await registerClient(srv.url, { scope: 'exp:x', access_token_strategy: strategy, access_token_ttl: 1 });
+    const res = await tokenRequest(srv.url, c.client_id, c.client_secret);
+    expect(res.body.expires_in).toBe(1);
+    const tok = res.body.access_token as string;
+    expect((await introspect(srv.url, c.client_id, c.client_secret, tok)).body.active).toBe(true);
+
+    // Let it lapse on the clock (exp has one-second resolution).
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await srv.store.collections.tokens.countDocuments({ client_id: c.client_id })).toBe(1);
+    expect((await introspect(srv.url, c.client_id, c.client_secret, tok)).body).toEqual({ active: false });
+
+    expect(await sweepExpired(srv.store.collections)).toBeGreaterThanOrEqual(1);
+    expect(await srv.store.collections.tokens.countDocuments({ client_id: c.client_id })).toBe(0);
+  });
+
+  it('keeps never-expiring records through a sweep', async () => {
+    const c = await registerClient(srv.url, { scope: 'exp:x', access_token_ttl: -1 });
+    const tok = (await tokenRequest(srv.url, c.client_id, c.client_secret)).body.access_token as string;
+    await sweepExpired(srv.store.collections);
+    expect((await introspect(srv.url, c.client_id, c.client_secret, tok)).body.active).toBe(true);
+  });
+
+  it('expires initial access tokens too', async () => {
+    const coll = srv.store.collections.model('InitialAccessToken');
+    const value = await srv.services.createInitialAccessToken(60);
+    await coll.updateOne({ _id: hashToken(value) }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    const reg = await fetch(`${srv.url}/reg`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${value}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(reg.status).toBe(401);
+    await sweepExpired(srv.store.collections);
+    expect(await coll.countDocuments({ _id: hashToken(value) })).toBe(0);
+  });
+});
