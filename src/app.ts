@@ -3,10 +3,17 @@ import Koa from 'koa';
 
 import { managementRouter } from './api/index.js';
 import { jsonErrors, HttpError } from './http/index.js';
+import {
+  isDatabaseUnavailable, opsRoutes, requestContext, serviceUnavailable,
+} from './ops/index.js';
 import { portalMiddleware } from './portal/index.js';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from './provider/index.js';
 import type { Services } from './services.js';
 import { introspectionEndpoint, revocationEndpoint } from './tokens/index.js';
+import { REVOCATION_FEED_PATH, revocationFeedEndpoint } from './tokens/revocation-feed.js';
+
+// Routes that cannot answer without the database; discovery, JWKS and probes can.
+const NEEDS_DATABASE = /^\/(token|reg|api|portal)(\/|$)/;
 
 // The only oidc-provider routes this server offers; its interactive ones stay unreachable.
 const PROVIDER_ROUTES = /^\/(\.well-known\/(openid-configuration|oauth-authorization-server)|token|jwks|reg(\/[^/]+)?)$/;
@@ -39,6 +46,7 @@ export function createApp(s: Services): Koa {
     registry: s.registry,
     adminClientId: s.config.adminClientId,
     endpointUrl: endpoint(INTROSPECTION_PATH),
+    onResult: (active) => s.metrics.introspections.inc({ result: active ? 'active' : 'inactive' }),
   }));
   router.post(REVOCATION_PATH, revocationEndpoint({
     ...authDeps,
@@ -47,12 +55,34 @@ export function createApp(s: Services): Koa {
     adminClientId: s.config.adminClientId,
     endpointUrl: endpoint(REVOCATION_PATH),
   }));
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
+  router.get(REVOCATION_FEED_PATH, revocationFeedEndpoint({
+    ...authDeps,
+    tokens: s.store.collections.tokens,
+    registry: s.registry,
+    adminClientId: s.config.adminClientId,
+    endpointUrl: endpoint(REVOCATION_FEED_PATH),
+  }));
+  opsRoutes(router, {
+    health: s.health,
+    metrics: s.metrics,
+    keysLoaded: () => s.holder.keys.signingKid.size > 0,
   });
 
+  app.use(requestContext(s.log, s.metrics));
   app.use(securityHeaders);
-  app.use(jsonErrors((err, ctx) => s.log.error({ err, path: ctx.path }, 'request failed')));
+  app.use(jsonErrors(
+    (err, ctx) => s.log.error({ err, reqId: ctx.state['requestId'], path: ctx.path }, 'request failed'),
+    (err) => {
+      if (!isDatabaseUnavailable(err)) return undefined;
+      s.health.observe(err);
+      return serviceUnavailable();
+    },
+  ));
+  // While the database is known to be away, fail at once instead of after a selection timeout.
+  app.use(async (ctx, next) => {
+    if (!s.health.available && NEEDS_DATABASE.test(ctx.path)) throw serviceUnavailable();
+    await next();
+  });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use(managementRouter(s).routes());

@@ -20,8 +20,6 @@ export interface StartOptions {
   /** An already connected store (tests share one client); otherwise MONGODB_URI is used. */
   store?: Store;
   log?: Logger;
-  /** How often to look for keys or APIs changed by another instance. */
-  refreshSeconds?: number;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -55,7 +53,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     log.warn({ err }, 'sweeping expired records failed'));
   const refresher = setInterval(() => {
     services.holder.refresh().catch((err: unknown) => log.warn({ err }, 'refreshing keys and APIs failed'));
-  }, (opts.refreshSeconds ?? 5) * 1000);
+  }, config.configRefreshSeconds * 1000);
   refresher.unref();
 
   log.info({ port, issuer: config.issuer }, 'listening');

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ApiRegistry } from './apis/index.js';
 import type { Config } from './config/index.js';
 import { SigningKeys } from './keys/index.js';
+import { DatabaseHealth, Metrics } from './ops/index.js';
 import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
 import { createAdapterFactory, hashToken, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
@@ -19,6 +20,8 @@ export interface Services {
   inspector: TokenInspector;
   holder: ProviderHolder;
   adapter: ReturnType<typeof createAdapterFactory>;
+  metrics: Metrics;
+  health: DatabaseHealth;
   findClient(id: string): Promise<AuthClient | undefined>;
   markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
   /** Where this process itself answers (http://127.0.0.1:PORT), known once it listens. */
@@ -30,6 +33,14 @@ export interface Services {
 export const MANAGEMENT_API_PATH = '/api';
 
 export async function createServices(config: Config, store: Store, log: Logger): Promise<Services> {
+  const metrics = new Metrics();
+  const health = new DatabaseHealth(store.client);
+  store.client.on('commandSucceeded', (e) => {
+    metrics.dbDuration.observe({ command: e.commandName, outcome: 'ok' }, e.duration / 1000);
+  });
+  store.client.on('commandFailed', (e) => {
+    metrics.dbDuration.observe({ command: e.commandName, outcome: 'error' }, e.duration / 1000);
+  });
   const hasher = new SecretHasher(config.keyEncryptionSecret);
   const signingKeys = new SigningKeys(store.db, config.keyEncryptionSecret);
   await signingKeys.ensure();
@@ -42,16 +53,18 @@ export async function createServices(config: Config, store: Store, log: Logger):
     hasher,
     clientCacheSeconds: config.clientCacheSeconds,
   });
-  const inspector = new TokenInspector(tokens, config.issuer, { keys: [] });
+  let holderRef: ProviderHolder | undefined;
+  const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, async () => holderRef?.refresh());
   const holder = new ProviderHolder(
-    { config, registry, adapter, hasher, tokens, log },
+    { config, registry, adapter, hasher, tokens, log, metrics, health },
     signingKeys,
     (keys) => inspector.setKeys(publicJwks(keys.jwks as { keys: Record<string, unknown>[] })),
   );
+  holderRef = holder;
   await holder.init();
 
   const s: Services = {
-    config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter,
+    config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
     selfUrl: '',
     findClient: async (id) => (await holder.provider.Client.find(id)) as unknown as AuthClient | undefined,
     markAssertionUsed: async (clientId, jti, exp) => {

@@ -27,9 +27,12 @@ export function keyRoutes(router: Router, s: Services): void {
   router.post('/keys/rotate', async (ctx) => {
     const body = ctx.request.length ? await readJson(ctx) : {};
     assertValid(validateRotate, body);
-    const kids = await s.signingKeys.rotate(body.algs ?? SIGNING_ALGS);
+    const kids = await s.signingKeys.rotate(body.algs ?? SIGNING_ALGS, s.config.keyActivationDelaySeconds);
     await s.holder.refresh();
-    ctx.body = { rotated: kids };
+    ctx.body = {
+      rotated: kids,
+      signs_from: new Date(Date.now() + s.config.keyActivationDelaySeconds * 1000),
+    };
   });
 
   router.delete('/keys/:kid', async (ctx) => {

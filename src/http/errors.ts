@@ -31,11 +31,16 @@ interface KoaLikeError {
  * JSON errors for our own routes (management API, introspection, revocation). Unknown
  * failures become a 500 with no detail; the detail goes to the log.
  */
-export function jsonErrors(log: (err: unknown, ctx: Context) => void) {
+export function jsonErrors(
+  log: (err: unknown, ctx: Context) => void,
+  /** Turns known infrastructure failures (database away) into their proper answer. */
+  translate: (err: unknown) => HttpError | undefined = () => undefined,
+) {
   return async function renderJsonErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
-    } catch (err) {
+    } catch (caught) {
+      const err = translate(caught) ?? caught;
       if (err instanceof HttpError) {
         ctx.status = err.status;
         ctx.set(err.headers);

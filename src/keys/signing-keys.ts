@@ -9,9 +9,14 @@ export type SigningAlg = (typeof SIGNING_ALGS)[number];
 export interface SigningKeyRecord {
   _id: string; // kid
   alg: SigningAlg;
-  /** active: signs new tokens; retired: published only, so tokens it signed still verify. */
+  /** active: the newest key of its algorithm; retired: replaced, published so its tokens verify. */
   status: 'active' | 'retired';
   created_at: Date;
+  /**
+   * Signs from this moment on. A new key is published at once but signs only after every
+   * instance has had time to load it, so no instance ever sees a token it cannot verify.
+   */
+  activate_at?: Date;
   retired_at?: Date;
   public_jwk: JWK;
   private_jwk: WrappedSecret;
@@ -49,13 +54,15 @@ export class SigningKeys {
     this.#wrap = new KeyWrapper(keyEncryptionSecret);
   }
 
-  async #add(alg: SigningAlg): Promise<string> {
+  async #add(alg: SigningAlg, activationDelaySeconds = 0): Promise<string> {
     const { kid, pub, priv } = await generate(alg);
+    const now = new Date();
     await this.#coll.insertOne({
       _id: kid,
       alg,
       status: 'active',
-      created_at: new Date(),
+      created_at: now,
+      activate_at: new Date(now.getTime() + activationDelaySeconds * 1000),
       public_jwk: pub,
       private_jwk: this.#wrap.wrap(JSON.stringify(priv), kid),
     });
@@ -70,13 +77,14 @@ export class SigningKeys {
   }
 
   /**
-   * New signing key(s); the old ones stay published as retired, so every token they signed
-   * keeps verifying until an operator removes them.
+   * New signing key(s), signing after `activationDelaySeconds`; until then the previous key
+   * signs. The old ones stay published as retired, so every token they signed keeps
+   * verifying until an operator removes them.
    */
-  async rotate(algs: readonly SigningAlg[] = SIGNING_ALGS): Promise<string[]> {
+  async rotate(algs: readonly SigningAlg[] = SIGNING_ALGS, activationDelaySeconds = 0): Promise<string[]> {
     const kids: string[] = [];
     for (const alg of algs) {
-      const kid = await this.#add(alg);
+      const kid = await this.#add(alg, activationDelaySeconds);
       await this.#coll.updateMany(
         { alg, status: 'active', _id: { $ne: kid } },
         { $set: { status: 'retired', retired_at: new Date() } },
@@ -102,16 +110,16 @@ export class SigningKeys {
   }
 
   /** Same value as KeySet.fingerprint, read without decrypting anything. */
-  async fingerprint(): Promise<string> {
+  async fingerprint(now = Date.now()): Promise<string> {
     const docs = await this.#coll
-      .find({}, { projection: { status: 1 }, sort: { created_at: 1, _id: 1 } })
+      .find({}, { projection: { status: 1, alg: 1, activate_at: 1 }, sort: { created_at: 1, _id: 1 } })
       .toArray();
-    return docs.map((d) => `${d._id}:${d.status}`).join(',');
+    return fingerprintOf(docs, now);
   }
 
-  async load(): Promise<KeySet> {
+  async load(now = Date.now()): Promise<KeySet> {
     const docs = await this.#coll.find({}, { sort: { created_at: 1, _id: 1 } }).toArray();
-    const signingKid = new Map<SigningAlg, string>();
+    const signingKid = signersOf(docs, now);
     const keys: JWK[] = [];
     for (const doc of docs) {
       let jwk: JWK;
@@ -123,13 +131,30 @@ export class SigningKeys {
         );
       }
       keys.push(jwk);
-      // Newest active key wins, so a race at first start still picks one deterministically.
-      if (doc.status === 'active') signingKid.set(doc.alg, doc._id);
     }
     for (const alg of SIGNING_ALGS) {
-      if (!signingKid.has(alg)) throw new KeyError(`no active ${alg} signing key`);
+      if (!signingKid.has(alg)) throw new KeyError(`no ${alg} signing key`);
     }
-    const fingerprint = docs.map((d) => `${d._id}:${d.status}`).join(',');
-    return { jwks: { keys }, signingKid, fingerprint };
+    return { jwks: { keys }, signingKid, fingerprint: fingerprintOf(docs, now) };
   }
+}
+
+type KeyDocSummary = Pick<SigningKeyRecord, '_id' | 'alg' | 'status' | 'activate_at'>;
+
+/**
+ * The signer per algorithm: the newest key already due to sign (docs come oldest first).
+ * Status does not matter here: a retired key keeps signing until its successor is due.
+ */
+function signersOf(docs: KeyDocSummary[], now: number): Map<SigningAlg, string> {
+  const signers = new Map<SigningAlg, string>();
+  for (const doc of docs) {
+    if (!doc.activate_at || doc.activate_at.getTime() <= now) signers.set(doc.alg, doc._id);
+  }
+  return signers;
+}
+
+/** Changes when a key is added, retired, removed, or becomes the signer as time passes. */
+function fingerprintOf(docs: KeyDocSummary[], now: number): string {
+  const signers = [...signersOf(docs, now).values()].join('+');
+  return `${docs.map((d) => `${d._id}:${d.status}`).join(',')}|${signers}`;
 }

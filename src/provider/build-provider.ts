@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { ApiRegistry } from '../apis/index.js';
 import type { Config } from '../config/index.js';
 import type { KeySet, SigningAlg } from '../keys/index.js';
+import type { DatabaseHealth, Metrics } from '../ops/index.js';
+import { isDatabaseUnavailable } from '../ops/index.js';
 import type { SecretHasher } from '../store/index.js';
 import type { TokenStore } from '../tokens/token-store.js';
 import {
@@ -23,6 +25,8 @@ export interface ProviderDeps {
   hasher: SecretHasher;
   tokens: TokenStore;
   log: Logger;
+  metrics: Metrics;
+  health: DatabaseHealth;
 }
 
 /**
@@ -120,8 +124,21 @@ export function buildProvider(d: ProviderDeps): Provider {
   };
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+    if (isDatabaseUnavailable(err)) {
+      d.health.observe(err);
+      // providerResponses turns this request's 500 into a 503 with Retry-After.
+      ctx.state['databaseUnavailable'] = true;
+      return;
+    }
     d.log.error({ err, path: ctx.path }, 'provider request failed');
   });
+  const countIssued = (format: string) => (token: { extra?: Record<string, unknown> }) => {
+    const keyType = token.extra?.['key_type'];
+    d.metrics.tokensIssued.inc({ format, key_type: typeof keyType === 'string' ? keyType : 'none' });
+  };
+  // oidc-provider emits "saved" for stored (opaque) tokens and "issued" for structured ones.
+  provider.on('client_credentials.saved', countIssued('opaque'));
+  provider.on('client_credentials.issued', countIssued('jwt'));
 
   provider.use(providerResponses({
     issuer: config.issuer,

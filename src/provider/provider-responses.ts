@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { ApiRegistry } from '../apis/index.js';
 import { readJson } from '../http/index.js';
 import { SecretHasher } from '../store/index.js';
+import { RETRY_AFTER_SECONDS } from '../ops/index.js';
 import { NEVER_EXPIRING_TTL } from '../store/index.js';
 import { AUTH_METHODS, CLIENT_ASSERTION_ALGS } from './client-metadata.js';
 
@@ -41,6 +42,13 @@ export function providerResponses(o: Options) {
     if (ctx.method === 'PUT' && ctx.path.startsWith('/reg/')) await checkUpdateSecret(ctx, o);
 
     await next();
+
+    if (ctx.status === 500 && ctx.state['databaseUnavailable']) {
+      ctx.status = 503;
+      ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'the token database is unreachable; retry shortly' };
+      return;
+    }
 
     if (ctx.path === OIDC_DISCOVERY_PATH && ctx.status === 200 && ctx.body) {
       const body = ctx.body as Body;

@@ -16,9 +16,13 @@ export async function connectStore(uri: string, dbName: string): Promise<Store> 
     // A write that the server acknowledged must survive a primary failover (replica sets);
     // standalone servers treat majority as the single node.
     writeConcern: { w: 'majority' },
-    serverSelectionTimeoutMS: 5000,
-    connectTimeoutMS: 5000,
+    // Fail fast when the database is away (requests answer 503), notice its return quickly.
+    serverSelectionTimeoutMS: 3000,
+    connectTimeoutMS: 3000,
+    heartbeatFrequencyMS: 2000,
     maxPoolSize: 50,
+    // Command events feed the database latency metric.
+    monitorCommands: true,
   });
   await client.connect();
   const db = client.db(dbName);
@@ -55,5 +59,6 @@ async function ensureIndexes(db: Db, collections: Collections): Promise<boolean>
     ttl = (await ensureExpiryIndex(db, collections.model(model).collectionName)) && ttl;
   }
   await collections.tokens.createIndex({ client_id: 1 }, { name: 'client_id_1' });
+  await collections.tokens.createIndex({ revoked_at: 1 }, { name: 'revoked_at_1' });
   return ttl;
 }

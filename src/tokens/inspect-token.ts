@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 
 import type { TokenRecord } from '../store/index.js';
 import { isActive, looksLikeJwt, type TokenStore } from './token-store.js';
@@ -21,11 +21,35 @@ export class TokenInspector {
   readonly #store: TokenStore;
   readonly #issuer: string;
   #jwks: JWTVerifyGetKey;
+  readonly #reloadKeys: () => Promise<void>;
+  #lastReload = 0;
 
-  constructor(store: TokenStore, issuer: string, publicJwks: JSONWebKeySet) {
+  /**
+   * `reloadKeys` is called (at most once a second) when a JWT names a key we do not have:
+   * another instance may have just published it.
+   */
+  constructor(store: TokenStore, issuer: string, publicJwks: JSONWebKeySet, reloadKeys: () => Promise<void> = async () => {}) {
     this.#store = store;
     this.#issuer = issuer;
     this.#jwks = createLocalJWKSet(publicJwks);
+    this.#reloadKeys = reloadKeys;
+  }
+
+  async #verify(value: string) {
+    const options = {
+      issuer: this.#issuer,
+      typ: 'at+jwt',
+      algorithms: JWT_ALGS,
+      requiredClaims: ['jti', 'exp', 'iat', 'client_id'],
+    };
+    try {
+      return await jwtVerify(value, this.#jwks, options);
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - this.#lastReload < 1000) throw err;
+      this.#lastReload = Date.now();
+      await this.#reloadKeys();
+      return jwtVerify(value, this.#jwks, options);
+    }
   }
 
   /** Called when keys rotate, so tokens signed by a brand-new key verify at once. */
@@ -39,12 +63,7 @@ export class TokenInspector {
     let jti: string;
     if (looksLikeJwt(value)) {
       try {
-        const { payload } = await jwtVerify(value, this.#jwks, {
-          issuer: this.#issuer,
-          typ: 'at+jwt',
-          algorithms: JWT_ALGS,
-          requiredClaims: ['jti', 'exp', 'iat', 'client_id'],
-        });
+        const { payload } = await this.#verify(value);
         jti = String(payload.jti);
         record = await this.#store.findByJti(jti);
         if (record && record.client_id !== payload['client_id']) return undefined;

@@ -10,6 +10,7 @@ export interface IntrospectionDeps extends ClientAuthDeps {
   registry: ApiRegistry;
   adminClientId: string;
   endpointUrl: string;
+  onResult?(active: boolean): void;
 }
 
 /**
@@ -49,8 +50,8 @@ export function introspectionEndpoint(d: IntrospectionDeps) {
     if (!value) throw badRequest('token is required');
 
     const token = await d.inspector.inspect(value);
-    ctx.body = token && mayIntrospect(caller, token, d)
-      ? introspectionResponse(token, d.issuer)
-      : { active: false };
+    const visible = token && mayIntrospect(caller, token, d) ? token : undefined;
+    d.onResult?.(!!visible);
+    ctx.body = visible ? introspectionResponse(visible, d.issuer) : { active: false };
   };
 }

@@ -50,13 +50,14 @@ export async function startTestServer(
     ADMIN_CLIENT_SECRET: ADMIN_SECRET,
     DCR_INITIAL_ACCESS_TOKEN: DCR_TOKEN,
     LOG_LEVEL: 'silent',
+    CONFIG_REFRESH_SECONDS: '1',
+    KEY_ACTIVATION_DELAY_SECONDS: '0',
     ...env,
   });
   const store = await connectStore(config.mongodbUri!, config.mongodbDb);
   const running = await startServer(config, {
     store,
     log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
-    refreshSeconds: 1,
   }).catch(async (err: unknown) => {
     await store.close();
     throw err;

@@ -1,0 +1,81 @@
+import {
+  MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError,
+  MongoTopologyClosedError, type MongoClient,
+} from 'mongodb';
+
+import { HttpError } from '../http/index.js';
+
+/** Seconds a client is asked to wait before retrying while the database is away. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Errors that mean "the database cannot be reached", as opposed to a bad request or a bug. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof MongoError)) return false;
+  return err instanceof MongoNetworkError
+    || err instanceof MongoServerSelectionError
+    || err instanceof MongoTopologyClosedError
+    || err instanceof MongoNotConnectedError
+    || err.name === 'PoolClearedError'
+    || err.name === 'MongoPoolClearedError'
+    || err.hasErrorLabel('NetworkError');
+}
+
+export function serviceUnavailable(): HttpError {
+  return new HttpError(503, 'temporarily_unavailable', 'the token database is unreachable; retry shortly', {
+    'Retry-After': String(RETRY_AFTER_SECONDS),
+  });
+}
+
+/**
+ * Tracks whether the database answers, from the driver's own heartbeats and from the outcome
+ * of our operations, so that requests fail fast with 503 while it is away instead of each
+ * waiting for server selection to time out.
+ */
+export class DatabaseHealth {
+  #available = true;
+  #since = Date.now();
+  readonly #client: MongoClient;
+
+  constructor(client: MongoClient) {
+    this.#client = client;
+    // Topology, not single heartbeats: a replica set that lost a secondary is still available.
+    client.on('topologyDescriptionChanged', (e) => {
+      const t = e.newDescription;
+      const reachable = [...t.servers.values()].some((server) => server.type !== 'Unknown');
+      this.#set(t.type === 'ReplicaSetNoPrimary' || t.type === 'Unknown' ? false : reachable);
+    });
+    client.on('commandSucceeded', () => this.#set(true));
+  }
+
+  #set(available: boolean): void {
+    if (available !== this.#available) {
+      this.#available = available;
+      this.#since = Date.now();
+    }
+  }
+
+  get available(): boolean {
+    return this.#available;
+  }
+
+  get changedAt(): number {
+    return this.#since;
+  }
+
+  /** Report an operation's failure; only reachability problems change the state. */
+  observe(err: unknown): void {
+    if (isDatabaseUnavailable(err)) this.#set(false);
+  }
+
+  /** An actual round trip, for readiness probes. */
+  async ping(timeoutMs = 1000): Promise<boolean> {
+    try {
+      await this.#client.db('admin').command({ ping: 1 }, { timeoutMS: timeoutMs });
+      this.#set(true);
+      return true;
+    } catch (err) {
+      this.observe(err);
+      return false;
+    }
+  }
+}

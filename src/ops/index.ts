@@ -1,0 +1,11 @@
+/**
+ * ops: what operators see and what keeps the server honest when things break. Database
+ * reachability (fail fast with 503 + Retry-After), /healthz, /readyz, Prometheus /metrics,
+ * request ids and structured request logs.
+ */
+export {
+  DatabaseHealth, isDatabaseUnavailable, serviceUnavailable, RETRY_AFTER_SECONDS,
+} from './database-health.js';
+export { Metrics, endpointLabel } from './metrics.js';
+export { requestContext } from './request-context.js';
+export { opsRoutes, type OpsDeps } from './ops-routes.js';
