@@ -20,7 +20,17 @@ export interface Config {
   defaultSigningAlg: RawEnv['DEFAULT_SIGNING_ALG'];
   sweepIntervalSeconds: number;
   clientCacheSeconds: number;
+  keyActivationDelaySeconds: number;
+  configRefreshSeconds: number;
   logLevel: RawEnv['LOG_LEVEL'];
+  /** First portal admin, created at start. */
+  adminUsername: string;
+  /** Unset: generated once into `${dataDir}/admin-password`. */
+  adminPassword: string | undefined;
+  /** Failed portal sign-ins (per username and address) before the lock. */
+  loginMaxAttempts: number;
+  loginLockSeconds: number;
+  portalSessionSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +79,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultSigningAlg: raw.DEFAULT_SIGNING_ALG,
     sweepIntervalSeconds: raw.SWEEP_INTERVAL_SECONDS,
     clientCacheSeconds: raw.CLIENT_CACHE_SECONDS,
+    keyActivationDelaySeconds: raw.KEY_ACTIVATION_DELAY_SECONDS,
+    configRefreshSeconds: raw.CONFIG_REFRESH_SECONDS,
     logLevel: raw.LOG_LEVEL,
+    adminUsername: raw.ADMIN_USERNAME,
+    adminPassword: raw.ADMIN_PASSWORD,
+    loginMaxAttempts: raw.LOGIN_MAX_ATTEMPTS,
+    loginLockSeconds: raw.LOGIN_LOCK_SECONDS,
+    portalSessionSeconds: raw.PORTAL_SESSION_SECONDS,
   };
 }

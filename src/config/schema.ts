@@ -15,7 +15,14 @@ export interface RawEnv {
   DEFAULT_SIGNING_ALG: 'RS256' | 'ES256' | 'EdDSA';
   SWEEP_INTERVAL_SECONDS: number;
   CLIENT_CACHE_SECONDS: number;
+  KEY_ACTIVATION_DELAY_SECONDS: number;
+  CONFIG_REFRESH_SECONDS: number;
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  ADMIN_USERNAME: string;
+  ADMIN_PASSWORD?: string;
+  LOGIN_MAX_ATTEMPTS: number;
+  LOGIN_LOCK_SECONDS: number;
+  PORTAL_SESSION_SECONDS: number;
 }
 
 export const envSchema: JSONSchemaType<RawEnv> = {
@@ -35,15 +42,27 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     DEFAULT_SIGNING_ALG: { type: 'string', enum: ['RS256', 'ES256', 'EdDSA'], default: 'RS256' },
     SWEEP_INTERVAL_SECONDS: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
     CLIENT_CACHE_SECONDS: { type: 'integer', minimum: 0, maximum: 300, default: 5 },
+    // A rotated key is published at once and signs after this delay (> CONFIG_REFRESH_SECONDS).
+    KEY_ACTIVATION_DELAY_SECONDS: { type: 'integer', minimum: 0, maximum: 86400, default: 15 },
+    // How often each instance looks for keys and APIs changed by another instance.
+    CONFIG_REFRESH_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
       default: 'info',
     },
+    // The first portal admin; without a password one is generated into DATA_DIR.
+    ADMIN_USERNAME: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$', default: 'admin' },
+    ADMIN_PASSWORD: { type: 'string', minLength: 12, maxLength: 1024, nullable: true },
+    LOGIN_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+    LOGIN_LOCK_SECONDS: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
+    PORTAL_SESSION_SECONDS: { type: 'integer', minimum: 60, maximum: 2592000, default: 28800 },
   },
   required: [
     'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
-    'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'LOG_LEVEL',
+    'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'KEY_ACTIVATION_DELAY_SECONDS',
+    'CONFIG_REFRESH_SECONDS', 'LOG_LEVEL',
+    'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'PORTAL_SESSION_SECONDS',
   ],
   additionalProperties: true,
 };
