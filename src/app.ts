@@ -3,6 +3,7 @@ import Koa from 'koa';
 
 import { managementRouter } from './api/index.js';
 import { jsonErrors, HttpError } from './http/index.js';
+import { tokenRateLimit } from './limits/index.js';
 import {
   isDatabaseUnavailable, opsRoutes, requestContext, serviceUnavailable,
 } from './ops/index.js';
@@ -30,7 +31,7 @@ async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> 
 }
 
 export function createApp(s: Services): Koa {
-  const app = new Koa({ proxy: true });
+  const app = new Koa({ proxy: s.config.trustProxy });
   app.silent = true;
 
   const router = new Router();
@@ -54,6 +55,13 @@ export function createApp(s: Services): Koa {
     tokens: s.tokens,
     adminClientId: s.config.adminClientId,
     endpointUrl: endpoint(REVOCATION_PATH),
+    onRevoke: (caller, token, ctx) => void s.audit.record({
+      actor: `client:${caller}`,
+      action: 'token.revoke',
+      target: token.jti,
+      ip: ctx.ip,
+      details: { client_id: token.record.client_id, format: token.record.format },
+    }),
   }));
   router.get(REVOCATION_FEED_PATH, revocationFeedEndpoint({
     ...authDeps,
@@ -91,6 +99,10 @@ export function createApp(s: Services): Koa {
     if (!PROVIDER_ROUTES.test(ctx.path)) throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
     await next();
   });
+  app.use(tokenRateLimit(s.limiter, () => ({
+    perClient: s.config.rateLimitTokenPerClient,
+    perAddress: s.config.rateLimitTokenPerAddress,
+  })));
   app.use(s.holder.middleware());
   return app;
 }

@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
 import { ensureAdminClient, ensureEnvInitialAccessToken } from './bootstrap.js';
 import { DEV_KEY_ENCRYPTION_SECRET, type Config } from './config/index.js';
+import { ensurePortalAdmin } from './portal/index.js';
 import { createServices, type Services } from './services.js';
 import { connectStore, startSweeper, type Store } from './store/index.js';
 
@@ -38,6 +39,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const services = await createServices(config, store, log);
   await ensureAdminClient(services);
   await ensureEnvInitialAccessToken(services);
+  await ensurePortalAdmin(services);
 
   const app = createApp(services);
   const server = createServer(app.callback());
@@ -64,6 +66,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     async close() {
       clearInterval(refresher);
       stopSweeper();
+      services.limiter.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

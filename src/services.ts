@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 
 import { ApiRegistry } from './apis/index.js';
+import { AuditLog } from './audit/index.js';
 import type { Config } from './config/index.js';
 import { SigningKeys } from './keys/index.js';
+import { RateLimiter } from './limits/index.js';
 import { DatabaseHealth, Metrics } from './ops/index.js';
 import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
 import { createAdapterFactory, hashToken, SecretHasher, type Store } from './store/index.js';
@@ -22,6 +24,8 @@ export interface Services {
   adapter: ReturnType<typeof createAdapterFactory>;
   metrics: Metrics;
   health: DatabaseHealth;
+  audit: AuditLog;
+  limiter: RateLimiter;
   findClient(id: string): Promise<AuthClient | undefined>;
   markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
   /** Where this process itself answers (http://127.0.0.1:PORT), known once it listens. */
@@ -47,6 +51,12 @@ export async function createServices(config: Config, store: Store, log: Logger):
   const registry = new ApiRegistry(store.db, config.defaultSigningAlg);
   await registry.ensureSystemApi(config.issuer + MANAGEMENT_API_PATH);
 
+  const audit = new AuditLog(store.db, (err) => log.error({ err }, 'audit log write failed'));
+  await audit.ensureIndexes();
+  const limiter = new RateLimiter(store.db, {
+    windowSeconds: config.rateLimitWindowSeconds,
+    onError: (err) => log.warn({ err }, 'rate limit counters could not be shared'),
+  });
   const tokens = new TokenStore(store.collections);
   const adapter = createAdapterFactory({
     collections: store.collections,
@@ -56,7 +66,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
   let holderRef: ProviderHolder | undefined;
   const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, async () => holderRef?.refresh());
   const holder = new ProviderHolder(
-    { config, registry, adapter, hasher, tokens, log, metrics, health },
+    { config, registry, adapter, hasher, tokens, log, metrics, health, audit },
     signingKeys,
     (keys) => inspector.setKeys(publicJwks(keys.jwks as { keys: Record<string, unknown>[] })),
   );
@@ -65,6 +75,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
 
   const s: Services = {
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
+    audit, limiter,
     selfUrl: '',
     findClient: async (id) => (await holder.provider.Client.find(id)) as unknown as AuthClient | undefined,
     markAssertionUsed: async (clientId, jti, exp) => {

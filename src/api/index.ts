@@ -9,6 +9,7 @@ import { MANAGEMENT_API_PATH, type Services } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
 import { apiRoutes } from './apis-routes.js';
 import { applicationRoutes } from './applications-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { exportRoutes } from './export-routes.js';
 import { keyRoutes } from './keys-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -21,6 +22,7 @@ export function managementRouter(s: Services): Router {
     ctx.body = doc;
   });
   router.use(requireAdmin(s, s.config.issuer + MANAGEMENT_API_PATH));
+  auditRoutes(router, s);
   apiRoutes(router, s);
   initialAccessTokenRoutes(router, s);
   keyRoutes(router, s);

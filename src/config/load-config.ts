@@ -22,6 +22,10 @@ export interface Config {
   clientCacheSeconds: number;
   keyActivationDelaySeconds: number;
   configRefreshSeconds: number;
+  trustProxy: boolean;
+  rateLimitWindowSeconds: number;
+  rateLimitTokenPerClient: number;
+  rateLimitTokenPerAddress: number;
   logLevel: RawEnv['LOG_LEVEL'];
   /** First portal admin, created at start. */
   adminUsername: string;
@@ -81,6 +85,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientCacheSeconds: raw.CLIENT_CACHE_SECONDS,
     keyActivationDelaySeconds: raw.KEY_ACTIVATION_DELAY_SECONDS,
     configRefreshSeconds: raw.CONFIG_REFRESH_SECONDS,
+    trustProxy: raw.TRUST_PROXY,
+    rateLimitWindowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS,
+    rateLimitTokenPerClient: raw.RATE_LIMIT_TOKEN_PER_CLIENT,
+    rateLimitTokenPerAddress: raw.RATE_LIMIT_TOKEN_PER_ADDRESS,
     logLevel: raw.LOG_LEVEL,
     adminUsername: raw.ADMIN_USERNAME,
     adminPassword: raw.ADMIN_PASSWORD,

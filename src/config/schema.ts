@@ -17,6 +17,10 @@ export interface RawEnv {
   CLIENT_CACHE_SECONDS: number;
   KEY_ACTIVATION_DELAY_SECONDS: number;
   CONFIG_REFRESH_SECONDS: number;
+  TRUST_PROXY: boolean;
+  RATE_LIMIT_WINDOW_SECONDS: number;
+  RATE_LIMIT_TOKEN_PER_CLIENT: number;
+  RATE_LIMIT_TOKEN_PER_ADDRESS: number;
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   ADMIN_USERNAME: string;
   ADMIN_PASSWORD?: string;
@@ -46,6 +50,12 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     KEY_ACTIVATION_DELAY_SECONDS: { type: 'integer', minimum: 0, maximum: 86400, default: 15 },
     // How often each instance looks for keys and APIs changed by another instance.
     CONFIG_REFRESH_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
+    // Only behind a reverse proxy: take the client address from X-Forwarded-For.
+    TRUST_PROXY: { type: 'boolean', default: false },
+    RATE_LIMIT_WINDOW_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
+    // Token requests per window; 0 turns a limit off.
+    RATE_LIMIT_TOKEN_PER_CLIENT: { type: 'integer', minimum: 0, default: 600 },
+    RATE_LIMIT_TOKEN_PER_ADDRESS: { type: 'integer', minimum: 0, default: 6000 },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -61,7 +71,8 @@ export const envSchema: JSONSchemaType<RawEnv> = {
   required: [
     'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
     'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'KEY_ACTIVATION_DELAY_SECONDS',
-    'CONFIG_REFRESH_SECONDS', 'LOG_LEVEL',
+    'CONFIG_REFRESH_SECONDS', 'TRUST_PROXY', 'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_TOKEN_PER_CLIENT',
+    'RATE_LIMIT_TOKEN_PER_ADDRESS', 'LOG_LEVEL',
     'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'PORTAL_SESSION_SECONDS',
   ],
   additionalProperties: true,

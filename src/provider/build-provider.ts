@@ -2,6 +2,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { Logger } from 'pino';
 
 import type { ApiRegistry } from '../apis/index.js';
+import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import type { KeySet, SigningAlg } from '../keys/index.js';
 import type { DatabaseHealth, Metrics } from '../ops/index.js';
@@ -27,6 +28,7 @@ export interface ProviderDeps {
   log: Logger;
   metrics: Metrics;
   health: DatabaseHealth;
+  audit: AuditLog;
 }
 
 /**
@@ -113,7 +115,7 @@ export function buildProvider(d: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = true;
+  provider.proxy = config.trustProxy;
 
   // Secrets are stored as keyed hashes (see store/oidc-adapter); compare against that.
   const hasher = d.hasher;
@@ -136,6 +138,16 @@ export function buildProvider(d: ProviderDeps): Provider {
     const keyType = token.extra?.['key_type'];
     d.metrics.tokensIssued.inc({ format, key_type: typeof keyType === 'string' ? keyType : 'none' });
   };
+  for (const [event, action] of [
+    ['registration_create.success', 'client.register'],
+    ['registration_update.success', 'client.update'],
+    ['registration_delete.success', 'client.delete'],
+  ] as const) {
+    // These events are in oidc-provider's docs but not in its type map.
+    (provider as unknown as NodeJS.EventEmitter).on(event, (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+      void d.audit.record({ actor: 'registration', action, target: client.clientId, ip: ctx.ip });
+    });
+  }
   // oidc-provider emits "saved" for stored (opaque) tokens and "issued" for structured ones.
   provider.on('client_credentials.saved', countIssued('opaque'));
   provider.on('client_credentials.issued', countIssued('jwt'));

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 
 import { badRequest, readForm } from '../http/index.js';
 import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
-import type { TokenInspector } from './inspect-token.js';
+import type { ActiveToken, TokenInspector } from './inspect-token.js';
 import type { TokenStore } from './token-store.js';
 
 export interface RevocationDeps extends ClientAuthDeps {
@@ -10,6 +10,7 @@ export interface RevocationDeps extends ClientAuthDeps {
   tokens: TokenStore;
   adminClientId: string;
   endpointUrl: string;
+  onRevoke?(callerId: string, token: ActiveToken, ctx: Context): void;
 }
 
 /**
@@ -28,6 +29,7 @@ export function revocationEndpoint(d: RevocationDeps) {
     const token = await d.inspector.inspect(value);
     if (token && (token.record.client_id === caller.clientId || caller.clientId === d.adminClientId)) {
       await d.tokens.revoke(token.record._id);
+      d.onRevoke?.(caller.clientId, token, ctx);
     }
     ctx.status = 200;
     ctx.body = '';

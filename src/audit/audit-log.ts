@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Collection, Db, Filter } from 'mongodb';
+
+export interface AuditEntry {
+  _id: string;
+  at: Date;
+  /** Who: `client:<id>` for API callers, `user:<name>` for portal users, `system`. */
+  actor: string;
+  /** What, e.g. `api.create`, `client.register`, `token.revoke`, `keys.rotate`. */
+  action: string;
+  /** The thing acted on: an API identifier, a client id, a key id. Never a secret. */
+  target?: string;
+  /** From where: the request's source address. */
+  ip?: string;
+  /** Extra, non-secret facts (status, key type, scopes). */
+  details?: Record<string, unknown>;
+}
+
+export type AuditInput = Omit<AuditEntry, '_id' | 'at'>;
+
+/** Keys whose values may never land in the log, wherever they appear in details. */
+const SECRET_KEYS = /secret|token|password|assertion|private|^d$|authorization/i;
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => scrub(v, depth + 1));
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>)
+    .filter(([k]) => !SECRET_KEYS.test(k))
+    .map(([k, v]) => [k, scrub(v, depth + 1)]));
+}
+
+/**
+ * Append-only record of administrative changes, registrations, key generation and
+ * revocations. Writing it never fails the action it describes: the action already happened.
+ */
+export class AuditLog {
+  readonly #coll: Collection<AuditEntry>;
+  readonly #onError: (err: unknown) => void;
+
+  constructor(db: Db, onError: (err: unknown) => void) {
+    this.#coll = db.collection<AuditEntry>('audit_log');
+    this.#onError = onError;
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.#coll.createIndex({ at: -1 }, { name: 'at_-1' });
+    await this.#coll.createIndex({ action: 1, at: -1 }, { name: 'action_1_at_-1' });
+  }
+
+  async record(entry: AuditInput): Promise<void> {
+    const doc: AuditEntry = { _id: randomUUID(), at: new Date(), ...entry };
+    if (entry.details) doc.details = scrub(entry.details) as Record<string, unknown>;
+    try {
+      await this.#coll.insertOne(doc);
+    } catch (err) {
+      this.#onError(err);
+    }
+  }
+
+  async list(q: { limit: number; before?: Date; action?: string; actor?: string; target?: string }): Promise<AuditEntry[]> {
+    const filter: Filter<AuditEntry> = {};
+    if (q.before) filter.at = { $lt: q.before };
+    if (q.action) filter.action = q.action;
+    if (q.actor) filter.actor = q.actor;
+    if (q.target) filter.target = q.target;
+    return this.#coll.find(filter, { sort: { at: -1 }, limit: q.limit }).toArray();
+  }
+}

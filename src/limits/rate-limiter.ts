@@ -1,0 +1,100 @@
+import type { Collection, Db } from 'mongodb';
+
+interface CounterDoc {
+  _id: string;
+  count: number;
+  expiresAt: Date;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Seconds until the current window ends. */
+  retryAfter: number;
+}
+
+/**
+ * Fixed-window counters shared by every instance through MongoDB. Each instance counts
+ * locally and adds its counts to the shared documents every `flushMs`, reading back the
+ * totals; a decision uses the last known total plus what this instance has not flushed yet.
+ * So the limit holds across instances to within one flush interval's worth of traffic,
+ * without a database round trip on the request path.
+ */
+export class RateLimiter {
+  readonly #coll: Collection<CounterDoc>;
+  readonly #windowMs: number;
+  readonly #pending = new Map<string, number>();
+  readonly #known = new Map<string, { total: number; until: number }>();
+  readonly #timer: NodeJS.Timeout;
+  #flushing: Promise<void> | undefined;
+  readonly #onError: (err: unknown) => void;
+
+  constructor(db: Db, o: { windowSeconds: number; flushMs?: number; onError: (err: unknown) => void }) {
+    this.#coll = db.collection<CounterDoc>('rate_limits');
+    this.#windowMs = o.windowSeconds * 1000;
+    this.#onError = o.onError;
+    this.#timer = setInterval(() => void this.flush(), o.flushMs ?? 250);
+    this.#timer.unref();
+  }
+
+  #window(now: number): { start: number; end: number } {
+    const start = Math.floor(now / this.#windowMs) * this.#windowMs;
+    return { start, end: start + this.#windowMs };
+  }
+
+  /** Counts one event for `key` and says whether it is within `limit` (0 = unlimited). */
+  hit(key: string, limit: number, now = Date.now()): RateDecision {
+    if (limit <= 0) return { allowed: true, retryAfter: 0 };
+    const { start, end } = this.#window(now);
+    const id = `${key}:${start}`;
+    const pending = (this.#pending.get(id) ?? 0) + 1;
+    this.#pending.set(id, pending);
+    const known = this.#known.get(id)?.total ?? 0;
+    return { allowed: known + pending <= limit, retryAfter: Math.max(1, Math.ceil((end - now) / 1000)) };
+  }
+
+  /** Would one more event for `key` exceed `limit`? Counts nothing. */
+  exceeded(key: string, limit: number, now = Date.now()): RateDecision {
+    if (limit <= 0) return { allowed: true, retryAfter: 0 };
+    const { start, end } = this.#window(now);
+    const id = `${key}:${start}`;
+    const total = (this.#known.get(id)?.total ?? 0) + (this.#pending.get(id) ?? 0);
+    return { allowed: total < limit, retryAfter: Math.max(1, Math.ceil((end - now) / 1000)) };
+  }
+
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flush().catch(this.#onError).finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    const now = Date.now();
+    for (const [id, v] of this.#known) if (v.until < now) this.#known.delete(id);
+    if (!this.#pending.size) return;
+    const batch = [...this.#pending];
+    this.#pending.clear();
+    try {
+      await this.#coll.bulkWrite(batch.map(([id, n]) => {
+        const start = Number(id.slice(id.lastIndexOf(':') + 1));
+        return {
+          updateOne: {
+            filter: { _id: id },
+            update: { $inc: { count: n }, $setOnInsert: { expiresAt: new Date(start + 2 * this.#windowMs) } },
+            upsert: true,
+          },
+        };
+      }), { ordered: false });
+    } catch (err) {
+      // Keep the counts for the next try rather than forgetting traffic.
+      for (const [id, n] of batch) this.#pending.set(id, (this.#pending.get(id) ?? 0) + n);
+      throw err;
+    }
+    const docs = await this.#coll.find({ _id: { $in: batch.map(([id]) => id) } }).toArray();
+    for (const d of docs) this.#known.set(d._id, { total: d.count, until: d.expiresAt.getTime() });
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}

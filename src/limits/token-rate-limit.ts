@@ -1,0 +1,55 @@
+import type { Context, Next } from 'koa';
+
+import { HttpError } from '../http/index.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+export interface TokenLimits {
+  perClient: number;
+  perAddress: number;
+}
+
+function tooMany(retryAfter: number, what: string): HttpError {
+  return new HttpError(429, 'too_many_requests', `too many token requests from this ${what}; retry after ${retryAfter} s`, {
+    'Retry-After': String(retryAfter),
+  });
+}
+
+/** The client id a token request names, before it is authenticated (Basic or body). */
+function presentedClientId(ctx: Context): string | undefined {
+  const header = ctx.get('authorization');
+  if (/^basic /i.test(header)) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i > 0) {
+      try {
+        return decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' '));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Token endpoint limits per source address (every request) and per client (requests that
+ * authenticated, so nobody can use up another client's budget by sending its id with a bad
+ * secret). Answered with 429 and Retry-After.
+ */
+export function tokenRateLimit(limiter: RateLimiter, limits: () => TokenLimits) {
+  return async function limitTokenRequests(ctx: Context, next: Next): Promise<void> {
+    if (ctx.path !== '/token' || ctx.method !== 'POST') return next();
+    const l = limits();
+    const byAddress = limiter.hit(`addr:${ctx.ip}`, l.perAddress);
+    if (!byAddress.allowed) throw tooMany(byAddress.retryAfter, 'address');
+    const clientId = presentedClientId(ctx);
+    if (clientId) {
+      const byClient = limiter.exceeded(`client:${clientId}`, l.perClient);
+      if (!byClient.allowed) throw tooMany(byClient.retryAfter, 'client');
+    }
+    await next();
+    // oidc-provider leaves the authenticated client on ctx.oidc (Basic and body alike).
+    const authenticated = (ctx as { oidc?: { client?: { clientId?: string } } }).oidc?.client?.clientId;
+    if (authenticated) limiter.hit(`client:${authenticated}`, l.perClient);
+  };
+}
