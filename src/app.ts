@@ -16,8 +16,30 @@ import { REVOCATION_FEED_PATH, revocationFeedEndpoint } from './tokens/revocatio
 // Routes that cannot answer without the database; discovery, JWKS and probes can.
 const NEEDS_DATABASE = /^\/(token|reg|api|portal)(\/|$)/;
 
-// The only oidc-provider routes this server offers; its interactive ones stay unreachable.
-const PROVIDER_ROUTES = /^\/(\.well-known\/(openid-configuration|oauth-authorization-server)|token|jwks|reg(\/[^/]+)?)$/;
+// The only oidc-provider routes this server offers, with their methods; its interactive
+// ones stay unreachable.
+const PROVIDER_ROUTES: [RegExp, string[]][] = [
+  [/^\/\.well-known\/(openid-configuration|oauth-authorization-server)$/, ['GET', 'HEAD', 'OPTIONS']],
+  [/^\/jwks$/, ['GET', 'HEAD', 'OPTIONS']],
+  [/^\/token$/, ['POST', 'OPTIONS']],
+  [/^\/reg$/, ['POST']],
+  [/^\/reg\/[^/]+$/, ['GET', 'PUT', 'DELETE']],
+];
+
+/** Only what oidc-provider serves for us reaches it, and its plain-text misses become JSON. */
+async function providerRoutesOnly(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  const route = PROVIDER_ROUTES.find(([path]) => path.test(ctx.path));
+  if (!route) throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+  const methods = route[1];
+  if (!methods.includes(ctx.method)) {
+    throw new HttpError(405, 'invalid_request', `${ctx.method} is not allowed here`, { Allow: methods.join(', ') });
+  }
+  await next();
+  if (ctx.status === 404 && typeof ctx.body !== 'object') {
+    ctx.status = 404;
+    ctx.body = { error: 'not_found', error_description: `no route for ${ctx.method} ${ctx.path}` };
+  }
+}
 
 async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   ctx.set({
@@ -95,10 +117,7 @@ export function createApp(s: Services): Koa {
   app.use(router.allowedMethods({ throw: true }));
   app.use(managementRouter(s).routes());
   app.use(portalMiddleware(s));
-  app.use(async (ctx, next) => {
-    if (!PROVIDER_ROUTES.test(ctx.path)) throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
-    await next();
-  });
+  app.use(providerRoutesOnly);
   app.use(tokenRateLimit(s.limiter, () => ({
     perClient: s.config.rateLimitTokenPerClient,
     perAddress: s.config.rateLimitTokenPerAddress,
