@@ -44,10 +44,15 @@ describe.runIf(existsSync(MAIN))('faults', () => {
     ADMIN_CLIENT_SECRET: ADMIN_SECRET,
     DCR_INITIAL_ACCESS_TOKEN: DCR_TOKEN,
     KEY_ENCRYPTION_SECRET: 'faults-key-encryption-secret-000000000000',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: 'warn',
+    // This suite floods on purpose; rate limits have their own tests.
+    RATE_LIMIT_TOKEN_PER_CLIENT: '0',
+    RATE_LIMIT_TOKEN_PER_ADDRESS: '0',
   });
 
   afterAll(async () => {
+    // FAULTS_LOG=<file> keeps the server's log for a failed run.
+    if (process.env['FAULTS_LOG']) (await import('node:fs')).writeFileSync(process.env['FAULTS_LOG'], srv.log.join(''));
     if (srv) await stopServer(srv);
     await db?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -67,7 +72,7 @@ describe.runIf(existsSync(MAIN))('faults', () => {
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status === 200) answered.push(res.body.access_token as string);
         else {
-          expect(res.status).toBe(503);
+          expect(res.status, JSON.stringify(res.body)).toBe(503);
           expect(res.headers['retry-after']).toBeDefined();
           expect(res.body.error).toBe('temporarily_unavailable');
         }

@@ -27,6 +27,8 @@ describe.runIf(existsSync(MAIN))('several instances on one database', () => {
       CONFIG_REFRESH_SECONDS: '1',
       KEY_ACTIVATION_DELAY_SECONDS: '3',
       LOG_LEVEL: 'warn',
+      RATE_LIMIT_TOKEN_PER_CLIENT: '0',
+      RATE_LIMIT_TOKEN_PER_ADDRESS: '0',
     };
     a = spawnServer(env, pa);
     await waitUntilUp(a, '/readyz');

@@ -26,6 +26,7 @@ export class RateLimiter {
   readonly #known = new Map<string, { total: number; until: number }>();
   readonly #timer: NodeJS.Timeout;
   #flushing: Promise<void> | undefined;
+  #failing = false;
   readonly #onError: (err: unknown) => void;
 
   constructor(db: Db, o: { windowSeconds: number; flushMs?: number; onError: (err: unknown) => void }) {
@@ -62,9 +63,17 @@ export class RateLimiter {
   }
 
   flush(): Promise<void> {
-    this.#flushing ??= this.#flush().catch(this.#onError).finally(() => {
-      this.#flushing = undefined;
-    });
+    this.#flushing ??= this.#flush()
+      .then(() => {
+        this.#failing = false;
+      }, (err: unknown) => {
+        // Report the first failure of a run, not one line every flush while the database is away.
+        if (!this.#failing) this.#onError(err);
+        this.#failing = true;
+      })
+      .finally(() => {
+        this.#flushing = undefined;
+      });
     return this.#flushing;
   }
 

@@ -9,8 +9,11 @@ import { HttpError } from '../http/index.js';
 export const RETRY_AFTER_SECONDS = 5;
 
 /** Errors that mean "the database cannot be reached", as opposed to a bad request or a bug. */
-export function isDatabaseUnavailable(err: unknown): boolean {
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!(err instanceof MongoError)) return false;
+  // A bulk write that never reached the server carries the network error inside it.
+  const inner = (err as { errorResponse?: unknown }).errorResponse ?? err.cause;
+  if (depth < 3 && inner instanceof Error && inner !== err && isDatabaseUnavailable(inner, depth + 1)) return true;
   return err instanceof MongoNetworkError
     || err instanceof MongoServerSelectionError
     || err instanceof MongoTopologyClosedError

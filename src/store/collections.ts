@@ -1,5 +1,7 @@
 import type { Collection, Db, Document } from 'mongodb';
 
+import { BatchFinder, BatchInserter } from './batching.js';
+
 /** Shape of an issued access token, opaque or JWT; the one source of truth for introspection. */
 export interface TokenRecord {
   /** sha256(token) for opaque tokens; `jwt:<jti>` for JWTs, which no opaque lookup can reach. */
@@ -41,6 +43,10 @@ export interface ModelRecord {
 export interface Collections {
   clients: Collection<ClientRecord>;
   tokens: Collection<TokenRecord>;
+  /** Group-committed inserts of new token records (the hot write path). */
+  tokenInserts: BatchInserter<TokenRecord>;
+  /** Batched lookups of token records by _id (the hot read path). */
+  tokenLookups: BatchFinder<TokenRecord>;
   model(name: string): Collection<ModelRecord>;
 }
 
@@ -48,9 +54,12 @@ const MODEL_PREFIX = 'oidc_';
 
 export function collectionsOf(db: Db): Collections {
   const cache = new Map<string, Collection<ModelRecord>>();
+  const tokens = db.collection<TokenRecord>('tokens');
   return {
     clients: db.collection<ClientRecord>('clients'),
-    tokens: db.collection<TokenRecord>('tokens'),
+    tokens,
+    tokenInserts: new BatchInserter(tokens),
+    tokenLookups: new BatchFinder(tokens),
     model(name) {
       let c = cache.get(name);
       if (!c) {

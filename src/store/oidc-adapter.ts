@@ -105,11 +105,12 @@ class ClientCredentialsAdapter implements Adapter {
     if (payload.aud !== undefined) record.aud = payload.aud as string | string[];
     if (typeof payload.exp === 'number' && !never) record.exp = payload.exp;
     if (typeof extra['key_type'] === 'string') record.key_type = extra['key_type'];
-    await this.#o.collections.tokens.replaceOne({ _id: record._id }, record, { upsert: true });
+    // Called once per new token (a fresh random id), so an insert suffices.
+    await this.#o.collections.tokenInserts.insert(record);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const doc = await this.#o.collections.tokens.findOne({ _id: hashToken(id) });
+    const doc = await this.#o.collections.tokenLookups.find(hashToken(id));
     if (!doc || doc.format !== 'opaque' || doc.revoked || !isLive(doc.expiresAt)) return undefined;
     return { ...doc.payload, jti: id };
   }

@@ -49,7 +49,7 @@ export class TokenStore {
     if (t.aud !== undefined) record.aud = t.aud;
     if (t.exp) record.exp = t.exp;
     if (t.key_type) record.key_type = t.key_type;
-    await this.#c.tokens.insertOne(record);
+    await this.#c.tokenInserts.insert(record);
   }
 
   /**
@@ -57,11 +57,11 @@ export class TokenStore {
    * after the caller verified the signature; opaque values by hash.
    */
   async findByJti(jti: string): Promise<TokenRecord | null> {
-    return this.#c.tokens.findOne({ _id: `jwt:${jti}` });
+    return this.#c.tokenLookups.find(`jwt:${jti}`);
   }
 
   async findOpaque(value: string): Promise<TokenRecord | null> {
-    const doc = await this.#c.tokens.findOne({ _id: hashToken(value) });
+    const doc = await this.#c.tokenLookups.find(hashToken(value));
     return doc?.format === 'opaque' ? doc : null;
   }
 

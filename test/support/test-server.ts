@@ -52,6 +52,9 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     CONFIG_REFRESH_SECONDS: '1',
     KEY_ACTIVATION_DELAY_SECONDS: '0',
+    // Suites send bursts from one address; rate limits are tested where they are set.
+    RATE_LIMIT_TOKEN_PER_CLIENT: '0',
+    RATE_LIMIT_TOKEN_PER_ADDRESS: '0',
     ...env,
   });
   const store = await connectStore(config.mongodbUri!, config.mongodbDb);
