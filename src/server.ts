@@ -66,7 +66,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     async close() {
       clearInterval(refresher);
       stopSweeper();
-      services.limiter.close();
+      await services.limiter.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

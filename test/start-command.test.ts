@@ -56,3 +56,23 @@ describe.runIf(existsSync(MAIN))('the start command (embedded database)', () => 
     expect(run.log.join('')).toMatch(/PORT/);
   });
 });
+
+describe.runIf(existsSync(MAIN))('several workers (node:cluster)', () => {
+  it('serves with two workers and stops them all on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'keyforge-workers-'));
+    try {
+      const port = await freePort();
+      const run = spawnServer({ DATA_DIR: dataDir, WORKERS: '2', LOG_LEVEL: 'warn', ADMIN_CLIENT_SECRET: 'workers-admin-secret-000' }, port);
+      await waitUntilUp(run, '/readyz');
+      expect(run.log.join('')).toMatch(/with 2 workers/);
+      for (let i = 0; i < 10; i++) {
+        const res = await request(run.url).post('/token').set('Authorization', basic('admin', 'workers-admin-secret-000'))
+          .type('form').send({ grant_type: 'client_credentials', scope: 'admin' });
+        expect(res.status).toBe(200);
+      }
+      expect(await stopServer(run)).toBe(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -216,7 +216,13 @@ export class ApiRegistry {
     const current = this.get(identifier);
     const adminScope = { name: 'admin', description: 'Manage APIs, clients, keys and tokens' };
     if (!current) {
-      await this.create({ identifier, name: 'Management API', scopes: [adminScope] }, true);
+      try {
+        await this.create({ identifier, name: 'Management API', scopes: [adminScope] }, true);
+      } catch (err) {
+        // Another instance starting at the same moment created it first.
+        if (!(err instanceof HttpError && err.status === 409)) throw err;
+        await this.refresh(true);
+      }
     } else if (!current.scopes.some((s) => s.name === 'admin')) {
       await this.update(identifier, { scopes: [...current.scopes, adminScope] });
     }

@@ -23,6 +23,7 @@ export interface Config {
   keyActivationDelaySeconds: number;
   configRefreshSeconds: number;
   trustProxy: boolean;
+  workers: number;
   rateLimitWindowSeconds: number;
   rateLimitTokenPerClient: number;
   rateLimitTokenPerAddress: number;
@@ -86,6 +87,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keyActivationDelaySeconds: raw.KEY_ACTIVATION_DELAY_SECONDS,
     configRefreshSeconds: raw.CONFIG_REFRESH_SECONDS,
     trustProxy: raw.TRUST_PROXY,
+    workers: raw.WORKERS,
     rateLimitWindowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS,
     rateLimitTokenPerClient: raw.RATE_LIMIT_TOKEN_PER_CLIENT,
     rateLimitTokenPerAddress: raw.RATE_LIMIT_TOKEN_PER_ADDRESS,

@@ -18,6 +18,7 @@ export interface RawEnv {
   KEY_ACTIVATION_DELAY_SECONDS: number;
   CONFIG_REFRESH_SECONDS: number;
   TRUST_PROXY: boolean;
+  WORKERS: number;
   RATE_LIMIT_WINDOW_SECONDS: number;
   RATE_LIMIT_TOKEN_PER_CLIENT: number;
   RATE_LIMIT_TOKEN_PER_ADDRESS: number;
@@ -52,6 +53,8 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     CONFIG_REFRESH_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
     // Only behind a reverse proxy: take the client address from X-Forwarded-For.
     TRUST_PROXY: { type: 'boolean', default: false },
+    // Server processes sharing the port (node:cluster); 0 = one per CPU core.
+    WORKERS: { type: 'integer', minimum: 0, maximum: 64, default: 1 },
     RATE_LIMIT_WINDOW_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
     // Token requests per window; 0 turns a limit off.
     RATE_LIMIT_TOKEN_PER_CLIENT: { type: 'integer', minimum: 0, default: 600 },
@@ -71,7 +74,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
   required: [
     'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
     'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'KEY_ACTIVATION_DELAY_SECONDS',
-    'CONFIG_REFRESH_SECONDS', 'TRUST_PROXY', 'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_TOKEN_PER_CLIENT',
+    'CONFIG_REFRESH_SECONDS', 'TRUST_PROXY', 'WORKERS', 'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_TOKEN_PER_CLIENT',
     'RATE_LIMIT_TOKEN_PER_ADDRESS', 'LOG_LEVEL',
     'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'PORTAL_SESSION_SECONDS',
   ],

@@ -103,7 +103,9 @@ export class RateLimiter {
     for (const d of docs) this.#known.set(d._id, { total: d.count, until: d.expiresAt.getTime() });
   }
 
-  close(): void {
+  /** Stops the timer and lets a flush under way finish, so closing the store interrupts nothing. */
+  async close(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#flushing;
   }
 }
