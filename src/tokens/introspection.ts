@@ -1,15 +1,13 @@
 import type { Context } from 'koa';
 
 import type { ApiRegistry } from '../apis/index.js';
-import { badRequest, readForm } from '../http/index.js';
-import { authenticateClient, type AuthClient, type ClientAuthDeps } from './client-auth.js';
-import type { ActiveToken, TokenInspector } from './inspect-token.js';
+import type { AuthClient } from './client-auth.js';
+import type { ActiveToken } from './inspect-token.js';
+import { readTokenRequest, type TokenRequestDeps } from './token-request.js';
 
-export interface IntrospectionDeps extends ClientAuthDeps {
-  inspector: TokenInspector;
+export interface IntrospectionDeps extends TokenRequestDeps {
   registry: ApiRegistry;
   adminClientId: string;
-  endpointUrl: string;
   onResult?(active: boolean): void;
 }
 
@@ -42,14 +40,7 @@ export function introspectionResponse(token: ActiveToken, issuer: string): Recor
 /** RFC 7662 for both token formats. */
 export function introspectionEndpoint(d: IntrospectionDeps) {
   return async function introspect(ctx: Context): Promise<void> {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Pragma', 'no-cache');
-    const params = await readForm(ctx);
-    const caller = await authenticateClient(ctx, params, d, d.endpointUrl);
-    const value = params.get('token');
-    if (!value) throw badRequest('token is required');
-
-    const token = await d.inspector.inspect(value);
+    const { caller, token } = await readTokenRequest(ctx, d);
     const visible = token && mayIntrospect(caller, token, d) ? token : undefined;
     d.onResult?.(!!visible);
     ctx.body = visible ? introspectionResponse(visible, d.issuer) : { active: false };

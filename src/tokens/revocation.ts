@@ -1,15 +1,12 @@
 import type { Context } from 'koa';
 
-import { badRequest, readForm } from '../http/index.js';
-import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
-import type { ActiveToken, TokenInspector } from './inspect-token.js';
+import type { ActiveToken } from './inspect-token.js';
+import { readTokenRequest, type TokenRequestDeps } from './token-request.js';
 import type { TokenStore } from './token-store.js';
 
-export interface RevocationDeps extends ClientAuthDeps {
-  inspector: TokenInspector;
+export interface RevocationDeps extends TokenRequestDeps {
   tokens: TokenStore;
   adminClientId: string;
-  endpointUrl: string;
   onRevoke?(callerId: string, token: ActiveToken, ctx: Context): void;
 }
 
@@ -20,13 +17,7 @@ export interface RevocationDeps extends ClientAuthDeps {
  */
 export function revocationEndpoint(d: RevocationDeps) {
   return async function revoke(ctx: Context): Promise<void> {
-    ctx.set('Cache-Control', 'no-store');
-    const params = await readForm(ctx);
-    const caller = await authenticateClient(ctx, params, d, d.endpointUrl);
-    const value = params.get('token');
-    if (!value) throw badRequest('token is required');
-
-    const token = await d.inspector.inspect(value);
+    const { caller, token } = await readTokenRequest(ctx, d);
     if (token && (token.record.client_id === caller.clientId || caller.clientId === d.adminClientId)) {
       await d.tokens.revoke(token.record._id);
       d.onRevoke?.(caller.clientId, token, ctx);
