@@ -24,6 +24,7 @@ export class ProviderHolder {
   readonly #onKeys: (keys: KeySet) => void;
   #current: Current | undefined;
   #refreshing: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
 
   constructor(deps: Omit<ProviderDeps, 'keys'>, signingKeys: SigningKeys, onKeys: (keys: KeySet) => void) {
     this.#deps = deps;
@@ -57,23 +58,34 @@ export class ProviderHolder {
     this.#build(await this.#signingKeys.load());
   }
 
-  /** Rebuilds only if keys or APIs changed; concurrent calls share one run. */
+  /**
+   * Rebuilds only if keys or APIs changed. A call made while a run is under way gets the
+   * next run (that one may have read the database before the caller's write); calls made
+   * meanwhile share it.
+   */
   refresh(): Promise<void> {
-    this.#refreshing ??= (async () => {
-      try {
-        const snapshot = await this.#deps.registry.refresh();
-        const fingerprint = await this.#signingKeys.fingerprint();
-        const cur = this.#current;
-        if (!cur || fingerprint !== cur.keys.fingerprint) {
-          this.#build(await this.#signingKeys.load());
-        } else if (snapshot.version !== cur.apiVersion) {
-          this.#build(cur.keys);
-        }
-      } finally {
-        this.#refreshing = undefined;
-      }
-    })();
+    if (this.#refreshing) {
+      this.#queued ??= this.#refreshing.then(() => {
+        this.#queued = undefined;
+        return this.refresh();
+      });
+      return this.#queued;
+    }
+    this.#refreshing = this.#run().finally(() => {
+      this.#refreshing = undefined;
+    });
     return this.#refreshing;
+  }
+
+  async #run(): Promise<void> {
+    const snapshot = await this.#deps.registry.refresh();
+    const fingerprint = await this.#signingKeys.fingerprint();
+    const cur = this.#current;
+    if (!cur || fingerprint !== cur.keys.fingerprint) {
+      this.#build(await this.#signingKeys.load());
+    } else if (snapshot.version !== cur.apiVersion) {
+      this.#build(cur.keys);
+    }
   }
 
   middleware(): Middleware {
