@@ -7,7 +7,7 @@ import { SigningKeys } from './keys/index.js';
 import { RateLimiter } from './limits/index.js';
 import { DatabaseHealth, Metrics } from './ops/index.js';
 import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
-import { createAdapterFactory, hashToken, SecretHasher, type Store } from './store/index.js';
+import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
 
 /** Everything a request handler may need, built once per process. */
@@ -64,6 +64,10 @@ export async function createServices(config: Config, store: Store, log: Logger):
     clientCacheSeconds: config.clientCacheSeconds,
   });
   let holderRef: ProviderHolder | undefined;
+  registry.beforeScopesRemoved(async (names) => {
+    const changed = await pruneClientScopes(store.collections, adapter('Client'), names);
+    if (changed) log.info({ scopes: names, clients: changed }, 'removed scopes dropped from clients');
+  });
   const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, async () => holderRef?.refresh());
   const holder = new ProviderHolder(
     { config, registry, adapter, hasher, tokens, log, metrics, health, audit },

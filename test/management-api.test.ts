@@ -80,6 +80,28 @@ describe('APIs and scopes', () => {
     expect((await tokenRequest(url, c.client_id, c.client_secret)).status).toBe(400);
   });
 
+  it('drops removed scopes from clients that listed them, so they keep working', async () => {
+    const path = `/api/apis/${encodeURIComponent('https://inventory.example.com')}`;
+    await api().post('/api/apis').set('Authorization', auth()).send({
+      identifier: 'https://inventory.example.com', name: 'Inventory', scopes: [{ name: 'inv:read' }, { name: 'inv:write' }],
+    });
+    const c = await registerClient(url, { scope: 'inv:read inv:write' });
+    const patched = await api().patch(path).set('Authorization', auth()).send({ scopes: [{ name: 'inv:read' }] });
+    expect(patched.status).toBe(200);
+    const tok = await tokenRequest(url, c.client_id, c.client_secret);
+    expect(tok.status).toBe(200);
+    expect(tok.body.scope).toBe('inv:read');
+    const read = await api().get(new URL(c.registration_client_uri).pathname)
+      .set('Authorization', `Bearer ${c.registration_access_token}`);
+    expect(read.body.scope).toBe('inv:read');
+
+    expect((await api().delete(path).set('Authorization', auth())).status).toBe(204);
+    // The client still authenticates; it just has nothing left to ask for.
+    const after = await tokenRequest(url, c.client_id, c.client_secret);
+    expect(after.status).toBe(400);
+    expect(after.body.error).toBe('invalid_target');
+  });
+
   it('keeps scope names unique across APIs', async () => {
     await api().post('/api/apis').set('Authorization', auth())
       .send({ identifier: 'https://a.example.com', name: 'A', scopes: [{ name: 'shared' }] });

@@ -49,6 +49,7 @@ export class ApiRegistry {
   readonly #defaultAlg: SigningAlg;
   #snapshot: ApiSnapshot = { version: -1, apis: new Map(), scopeOwner: new Map() };
   readonly #listeners = new Set<(s: ApiSnapshot) => void>();
+  #beforeScopesRemoved: (names: string[]) => Promise<void> = async () => {};
 
   constructor(db: Db, defaultAlg: SigningAlg) {
     this.#apis = db.collection<ApiDoc>('apis');
@@ -63,6 +64,15 @@ export class ApiRegistry {
 
   onChange(listener: (s: ApiSnapshot) => void): void {
     this.#listeners.add(listener);
+  }
+
+  /**
+   * Runs before scope names disappear (scopes removed, API deleted), so that whatever lists
+   * them (client metadata) can let go first: oidc-provider refuses to load a client whose
+   * `scope` names an unknown scope.
+   */
+  beforeScopesRemoved(hook: (names: string[]) => Promise<void>): void {
+    this.#beforeScopesRemoved = hook;
   }
 
   async #storedVersion(): Promise<number> {
@@ -175,7 +185,9 @@ export class ApiRegistry {
       }
       const existing = new Set(current.scopes.map((s) => s.name));
       const added = patch.scopes.filter((s) => !existing.has(s.name));
+      const removed = current.scopes.filter((s) => !wanted.has(s.name)).map((s) => s.name);
       await this.#claimScopes(identifier, added);
+      if (removed.length) await this.#beforeScopesRemoved(removed);
       for (const s of current.scopes) {
         const description = wanted.get(s.name);
         if (description === undefined) {
@@ -199,6 +211,7 @@ export class ApiRegistry {
     const current = this.get(identifier);
     if (!current) throw notFound(`API ${identifier} not found`);
     if (current.system) throw new HttpError(400, 'invalid_request', 'the management API cannot be deleted');
+    if (current.scopes.length) await this.#beforeScopesRemoved(current.scopes.map((s) => s.name));
     await this.#apis.deleteOne({ _id: identifier });
     await this.#scopes.deleteMany({ api: identifier });
     await this.#bump();

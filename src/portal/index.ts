@@ -1,10 +1,9 @@
 /**
- * portal: the server-rendered developer portal under /portal (issue 3).
+ * portal: the server-rendered developer portal under /portal. Sign-in for portal users
+ * (scrypt password hashes, sessions and sign-in throttling in MongoDB, CSRF tokens on every
+ * form), applications with their production and sandbox keys, and APIs with their scopes.
+ * Templates, CSS and JS live in views/ at the repository root and are served by the app.
  */
-import type { Middleware } from 'koa';
-
-import type { Services } from '../services.js';
-
-export function portalMiddleware(_s: Services): Middleware {
-  return (_ctx, next) => next();
-}
+export { portalMiddleware } from './portal-middleware.js';
+export { ensurePortalAdmin } from './bootstrap-admin.js';
+export { PortalUsers, type PortalRole } from './users.js';

@@ -8,3 +8,4 @@ export { isLive, NEVER_EXPIRING_TTL, type Collections, type TokenRecord, type Cl
 export { createAdapterFactory } from './oidc-adapter.js';
 export { hashToken, SecretHasher } from './hashing.js';
 export { startSweeper, sweepExpired } from './sweeper.js';
+export { pruneClientScopes } from './client-scopes.js';

@@ -1,0 +1,16 @@
+/**
+ * applications: what a developer registers to call APIs. An application (name, token type,
+ * validity period, subscribed APIs) owns two independent key sets, production and sandbox,
+ * each an OAuth client of this server whose tokens carry `key_type`. Kept in MongoDB
+ * (`applications`); the key sets' clients live with every other client in `clients`.
+ */
+export {
+  applicationsOf, Applications,
+  type ApplicationSummary, type ApplicationDetail, type KeySet, type IssuedCredentials,
+} from './applications.js';
+export { InvalidInput, describeSeconds } from './validation.js';
+export type { IssuedToken, TokenIssue } from './token-issuer.js';
+export {
+  KEY_TYPES, KEY_TYPE_CLAIM, TOKEN_TYPES, isKeyType,
+  type KeyType, type TokenType, type ApplicationInput, type KeySetInput,
+} from './model.js';

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { Services } from '../services.js';
+import { portalOf } from './context.js';
+import { verifyPassword } from './password.js';
+
+/** Without ADMIN_PASSWORD one is generated once and kept in DATA_DIR (mode 0600), never logged. */
+async function generatedPassword(dataDir: string): Promise<{ password: string; file: string }> {
+  const file = join(dataDir, 'admin-password');
+  try {
+    return { password: (await readFile(file, 'utf8')).trim(), file };
+  } catch {
+    const password = randomBytes(18).toString('base64url');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    return { password, file };
+  }
+}
+
+/**
+ * The first portal admin (ADMIN_USERNAME). A set ADMIN_PASSWORD is authoritative at every
+ * start, like the admin client's secret; a generated one only seeds a user that does not exist.
+ */
+export async function ensurePortalAdmin(s: Services): Promise<void> {
+  const p = portalOf(s);
+  await p.sessions.ensureIndexes();
+  await p.throttle.ensureIndexes();
+  const { adminUsername: username, adminPassword } = s.config;
+  const existing = await p.users.find(username);
+
+  if (adminPassword) {
+    if (!existing) {
+      await p.users.create(username, adminPassword, 'admin');
+    } else if (existing.role !== 'admin' || !(await verifyPassword(adminPassword, existing.password_hash))) {
+      await p.users.setPassword(username, adminPassword, 'admin');
+      // Whoever signed in with the previous password is signed out.
+      await p.sessions.destroyForUser(existing._id);
+    }
+    return;
+  }
+  if (existing) return;
+  const { password, file } = await generatedPassword(s.config.dataDir);
+  await p.users.create(username, password, 'admin');
+  s.log.info({ username, password_file: file }, 'portal admin created; its password is kept in a file');
+}

@@ -1,0 +1,121 @@
+import type { Context } from 'koa';
+
+import { applicationsOf, type Applications } from '../applications/index.js';
+import type { Services } from '../services.js';
+import { LoginThrottle } from './login-throttle.js';
+import type { FormFields } from './form.js';
+import { PortalSessions, type Flash, type PortalSession } from './sessions.js';
+import { PortalUsers } from './users.js';
+import { Views } from './views.js';
+
+export const SESSION_COOKIE = 'kf_session';
+/** Carries the CSRF token of the sign-in form, before there is a session to hold it. */
+export const SIGNIN_COOKIE = 'kf_signin';
+
+/** Everything the portal's pages share, built once per Services. */
+export interface Portal {
+  s: Services;
+  users: PortalUsers;
+  sessions: PortalSessions;
+  throttle: LoginThrottle;
+  views: Views;
+  apps: Applications;
+  /** The browser sees the issuer, so cookies are Secure exactly when it is https. */
+  secureCookies: boolean;
+}
+
+const portals = new WeakMap<Services, Portal>();
+
+export function portalOf(s: Services): Portal {
+  let p = portals.get(s);
+  if (!p) {
+    p = {
+      s,
+      users: new PortalUsers(s.store.db),
+      sessions: new PortalSessions(s.store.db, s.config.portalSessionSeconds),
+      throttle: new LoginThrottle(s.store.db, {
+        maxAttempts: s.config.loginMaxAttempts,
+        lockSeconds: s.config.loginLockSeconds,
+      }),
+      views: new Views(),
+      apps: applicationsOf(s),
+      secureCookies: s.config.issuer.startsWith('https:'),
+    };
+    portals.set(s, p);
+  }
+  return p;
+}
+
+export interface PortalState {
+  session?: PortalSession;
+  /** A session cookie came with the request but its session is gone or expired. */
+  sessionEnded?: boolean;
+  form?: FormFields;
+  flash?: Flash;
+}
+
+export const portalState = (ctx: Context) => ctx.state as PortalState;
+
+/** The submitted form; the portal middleware has read it (and checked CSRF) for every POST. */
+export function formOf(ctx: Context): FormFields {
+  const form = portalState(ctx).form;
+  if (!form) throw new Error('form not read');
+  return form;
+}
+
+export type Section = 'applications' | 'apis' | undefined;
+
+export function renderPage(
+  p: Portal,
+  ctx: Context,
+  template: string,
+  data: Record<string, unknown> & { title: string; section?: Section },
+  status = 200,
+): void {
+  const st = portalState(ctx);
+  ctx.status = status;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = p.views.render(template, {
+    section: undefined,
+    ...data,
+    user: st.session ? { username: st.session.username, role: st.session.role } : undefined,
+    csrf: st.session?.csrf ?? '',
+    flash: st.flash,
+    issuer: p.s.config.issuer,
+  });
+}
+
+/** POST-redirect-GET. */
+export function seeOther(ctx: Context, url: string): void {
+  ctx.redirect(url);
+  ctx.status = 303;
+}
+
+export async function redirectWithFlash(p: Portal, ctx: Context, url: string, flash: Flash): Promise<void> {
+  const session = portalState(ctx).session;
+  if (session) await p.sessions.setFlash(session, flash);
+  seeOther(ctx, url);
+}
+
+/** A change made through the portal goes to the audit log under the person who made it. */
+export function audit(
+  p: Portal,
+  ctx: Context,
+  action: string,
+  target?: string,
+  details?: Record<string, unknown>,
+  actor?: string,
+): void {
+  const username = actor ?? portalState(ctx).session?.username;
+  void p.s.audit.record({
+    actor: username ? `user:${username}` : 'unknown',
+    action,
+    ...(target ? { target } : {}),
+    ip: ctx.ip,
+    ...(details ? { details } : {}),
+  });
+}
+
+export function requireAdminRole(ctx: Context): boolean {
+  return portalState(ctx).session?.role === 'admin';
+}

@@ -1,0 +1,54 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import type { Context } from 'koa';
+
+import { HttpError } from '../http/index.js';
+
+const LIMIT = 64 * 1024;
+
+/**
+ * A submitted HTML form. Unlike the OAuth endpoints' reader, a name may repeat: that is how
+ * checkboxes (scopes, subscriptions) arrive.
+ */
+export class FormFields {
+  readonly #params: URLSearchParams;
+
+  constructor(params: URLSearchParams) {
+    this.#params = params;
+  }
+
+  /** The first value, or '' when absent. */
+  text(name: string): string {
+    return this.#params.get(name) ?? '';
+  }
+
+  all(name: string): string[] {
+    return this.#params.getAll(name);
+  }
+
+  has(name: string): boolean {
+    return this.#params.has(name);
+  }
+}
+
+/** urlencoded bodies only; anything else reads as an empty form (and so fails the CSRF check). */
+export async function readFormFields(ctx: Context): Promise<FormFields> {
+  if (!ctx.is('application/x-www-form-urlencoded')) return new FormFields(new URLSearchParams());
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > LIMIT) throw new HttpError(413, 'invalid_request', 'the form is too large');
+    chunks.push(buf);
+  }
+  return new FormFields(new URLSearchParams(Buffer.concat(chunks, size).toString('utf8')));
+}
+
+/** Hashing first makes the comparison constant-time whatever the lengths. */
+export function sameToken(presented: string, expected: string): boolean {
+  if (!presented || !expected) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
