@@ -1,0 +1,37 @@
+// The request shapes of the workloads, identical for every server: only the
+// origin, the path and how the caller authenticates differ.
+
+import type { HttpCall } from './load.js';
+import { FORM, TOKEN_BODY, pick, type Credentials } from './setup-http.js';
+
+/** client_credentials with client_secret_basic, a random client per request. */
+export function issueCall(origin: string, path: string, clients: readonly Credentials[]): HttpCall {
+  if (clients.length === 0) throw new Error('issueCall: no clients');
+  return {
+    origin,
+    path,
+    headers: { 'content-type': FORM, accept: 'application/json' },
+    vary: () => {
+      const client = pick(clients);
+      return { authorization: client.basic, forwardedFor: client.address, body: TOKEN_BODY };
+    },
+    marker: '"access_token"',
+  };
+}
+
+/**
+ * RFC 7662 introspection of a random token of the pool. `caller` is the
+ * resource server's basic auth (ours); Hydra's admin endpoint takes none.
+ */
+export function introspectCall(origin: string, path: string, caller: Credentials | undefined, tokens: readonly string[]): HttpCall {
+  if (tokens.length === 0) throw new Error('introspectCall: no tokens');
+  const bodies = tokens.map((t) => `token=${encodeURIComponent(t)}`);
+  const authorization = caller?.basic;
+  return {
+    origin,
+    path,
+    headers: { 'content-type': FORM, accept: 'application/json' },
+    vary: () => (authorization ? { authorization, body: pick(bodies) } : { body: pick(bodies) }),
+    marker: '"active":true',
+  };
+}
