@@ -8,7 +8,7 @@ import { ensureAdminClient, ensureEnvInitialAccessToken } from './bootstrap.js';
 import { DEV_KEY_ENCRYPTION_SECRET, type Config } from './config/index.js';
 import { ensurePortalAdmin } from './portal/index.js';
 import { createServices, type Services } from './services.js';
-import { connectStore, startSweeper, type Store } from './store/index.js';
+import { connectStore, startRevocationSync, startSweeper, type Store } from './store/index.js';
 
 export interface RunningServer {
   url: string;
@@ -32,7 +32,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const ownStore = !store;
   if (!store) {
     if (!config.mongodbUri) throw new Error('MONGODB_URI is required here');
-    store = await connectStore(config.mongodbUri, config.mongodbDb);
+    store = await connectStore(config.mongodbUri, config.mongodbDb, { tokenCacheSize: config.tokenCacheSize });
   }
   if (!store.ttlIndexes) log.info('database has no TTL indexes; expired records are swept every %ds', config.sweepIntervalSeconds);
 
@@ -53,6 +53,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds, (err) =>
     log.warn({ err }, 'sweeping expired records failed'));
+  const stopRevocationSync = startRevocationSync(
+    store.collections.revocationEvents,
+    store.collections.tokenCache,
+    config.revocationSyncMs,
+    (err) => log.warn({ err }, 'reading revocations from other instances failed; token cache paused'),
+  );
   const refresher = setInterval(() => {
     services.holder.refresh().catch((err: unknown) => log.warn({ err }, 'refreshing keys and APIs failed'));
   }, config.configRefreshSeconds * 1000);
@@ -66,6 +72,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     async close() {
       clearInterval(refresher);
       stopSweeper();
+      stopRevocationSync();
       await services.limiter.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

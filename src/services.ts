@@ -53,7 +53,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
 
   const audit = new AuditLog(store.db, (err) => log.error({ err }, 'audit log write failed'));
   await audit.ensureIndexes();
-  const limiter = new RateLimiter(store.db, {
+  const limiter = new RateLimiter(store.collections.rateLimits, {
     windowSeconds: config.rateLimitWindowSeconds,
     onError: (err) => log.warn({ err }, 'rate limit counters could not be shared'),
   });

@@ -25,6 +25,7 @@ describe.runIf(existsSync(MAIN))('several instances on one database', () => {
       DCR_INITIAL_ACCESS_TOKEN: DCR_TOKEN,
       KEY_ENCRYPTION_SECRET: 'multi-instance-key-encryption-secret-0000',
       CONFIG_REFRESH_SECONDS: '1',
+      REVOCATION_SYNC_MS: '200',
       KEY_ACTIVATION_DELAY_SECONDS: '3',
       LOG_LEVEL: 'warn',
       RATE_LIMIT_TOKEN_PER_CLIENT: '0',
@@ -57,7 +58,12 @@ describe.runIf(existsSync(MAIN))('several instances on one database', () => {
       const tok = issued.body.access_token as string;
       expect((await introspect(a.url, c.client_id, c.client_secret, tok)).body.active).toBe(true);
       expect((await revoke(a.url, c.client_id, c.client_secret, tok)).status).toBe(200);
-      expect((await introspect(b.url, c.client_id, c.client_secret, tok)).body.active).toBe(false);
+      expect((await introspect(a.url, c.client_id, c.client_secret, tok)).body.active).toBe(false);
+      // B issued it and holds it in its cache: the revocation reaches B within REVOCATION_SYNC_MS.
+      const revokedAt = Date.now();
+      expect(await eventually(async () =>
+        (await introspect(b.url, c.client_id, c.client_secret, tok)).body.active === false, 5000, 20)).toBe(true);
+      expect(Date.now() - revokedAt).toBeLessThan(2 * 200 + 1000);
     }
   });
 

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { adminToken, createApi } from './support/oauth.js';
+import { eventually } from './support/processes.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 const PASSWORD = 'a-long-admin-password-for-tests';
@@ -123,7 +124,10 @@ describe('portal sign-in and sessions', () => {
     const res = await request(url).post('/portal/applications').set('Cookie', jar.header).type('form')
       .send({ _csrf: csrfOf(form.text), name: 'Audited', token_type: 'OAuth', access_token_ttl: '60' });
     expect(res.status).toBe(303);
-    const entry = await srv.store.db.collection('audit_log').findOne({ action: 'application.create' });
+    // The audit write does not hold up the answer; give it a moment to land.
+    const audit = srv.store.db.collection('audit_log');
+    expect(await eventually(async () => !!(await audit.findOne({ action: 'application.create' })), 5000, 20)).toBe(true);
+    const entry = await audit.findOne({ action: 'application.create' });
     expect(entry).toMatchObject({ actor: 'user:root', details: { name: 'Audited' } });
     expect(await srv.store.db.collection('audit_log').countDocuments({ action: 'portal.sign_in', actor: 'user:root' })).toBeGreaterThan(0);
   });

@@ -326,10 +326,7 @@ export class Applications {
   async #revokeForApis(app: ApplicationDoc, apis: string[]): Promise<void> {
     const clientIds = KEY_TYPES.flatMap((k) => (app.keys[k] ? [app.keys[k].client_id] : []));
     if (!clientIds.length) return;
-    await this.#s.store.collections.tokens.updateMany(
-      { client_id: { $in: clientIds }, aud: { $in: apis }, revoked: false },
-      { $set: { revoked: true, revoked_at: new Date() } },
-    );
+    for (const clientId of clientIds) await this.#s.tokens.revokeAllForClient(clientId, apis);
   }
 
   async remove(id: string): Promise<void> {

@@ -24,6 +24,8 @@ export interface Config {
   configRefreshSeconds: number;
   trustProxy: boolean;
   workers: number;
+  tokenCacheSize: number;
+  revocationSyncMs: number;
   rateLimitWindowSeconds: number;
   rateLimitTokenPerClient: number;
   rateLimitTokenPerAddress: number;
@@ -88,6 +90,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     configRefreshSeconds: raw.CONFIG_REFRESH_SECONDS,
     trustProxy: raw.TRUST_PROXY,
     workers: raw.WORKERS,
+    tokenCacheSize: raw.TOKEN_CACHE_SIZE,
+    revocationSyncMs: raw.REVOCATION_SYNC_MS,
     rateLimitWindowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS,
     rateLimitTokenPerClient: raw.RATE_LIMIT_TOKEN_PER_CLIENT,
     rateLimitTokenPerAddress: raw.RATE_LIMIT_TOKEN_PER_ADDRESS,

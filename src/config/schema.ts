@@ -19,6 +19,8 @@ export interface RawEnv {
   CONFIG_REFRESH_SECONDS: number;
   TRUST_PROXY: boolean;
   WORKERS: number;
+  TOKEN_CACHE_SIZE: number;
+  REVOCATION_SYNC_MS: number;
   RATE_LIMIT_WINDOW_SECONDS: number;
   RATE_LIMIT_TOKEN_PER_CLIENT: number;
   RATE_LIMIT_TOKEN_PER_ADDRESS: number;
@@ -55,6 +57,10 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     TRUST_PROXY: { type: 'boolean', default: false },
     // Server processes sharing the port (node:cluster); 0 = one per CPU core.
     WORKERS: { type: 'integer', minimum: 0, maximum: 64, default: 1 },
+    // Active token records kept in memory per process; 0 reads the database every time.
+    TOKEN_CACHE_SIZE: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000 },
+    // How often revocations made by other instances are read; bounds how long they may be missed.
+    REVOCATION_SYNC_MS: { type: 'integer', minimum: 50, maximum: 60_000, default: 500 },
     RATE_LIMIT_WINDOW_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
     // Token requests per window; 0 turns a limit off.
     RATE_LIMIT_TOKEN_PER_CLIENT: { type: 'integer', minimum: 0, default: 600 },
@@ -74,7 +80,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
   required: [
     'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
     'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'KEY_ACTIVATION_DELAY_SECONDS',
-    'CONFIG_REFRESH_SECONDS', 'TRUST_PROXY', 'WORKERS', 'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_TOKEN_PER_CLIENT',
+    'CONFIG_REFRESH_SECONDS', 'TRUST_PROXY', 'WORKERS', 'TOKEN_CACHE_SIZE', 'REVOCATION_SYNC_MS', 'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_TOKEN_PER_CLIENT',
     'RATE_LIMIT_TOKEN_PER_ADDRESS', 'LOG_LEVEL',
     'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'PORTAL_SESSION_SECONDS',
   ],

@@ -1,4 +1,4 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 
 import type { ApiRegistry } from '../apis/index.js';
@@ -22,7 +22,8 @@ export interface ProviderDeps {
   config: Config;
   keys: KeySet;
   registry: ApiRegistry;
-  adapter: NonNullable<Configuration['adapter']>;
+  /** Our adapter factory (store/oidc-adapter): one adapter per model name. */
+  adapter: (name: string) => Adapter;
   hasher: SecretHasher;
   tokens: TokenStore;
   log: Logger;
@@ -153,6 +154,8 @@ export function buildProvider(d: ProviderDeps): Provider {
   provider.on('client_credentials.saved', countIssued('opaque'));
   provider.on('client_credentials.issued', countIssued('jwt'));
 
+  keepBuiltClients(provider, d.adapter);
+
   provider.use(providerResponses({
     issuer: config.issuer,
     registry,
@@ -160,4 +163,29 @@ export function buildProvider(d: ProviderDeps): Provider {
     findClient: (id) => provider.Client.find(id) as Promise<{ clientSecret?: string } | undefined>,
   }));
   return provider;
+}
+
+/**
+ * oidc-provider rebuilds (and re-validates) a Client from its metadata whenever its own
+ * 100-entry cache misses, which with more active clients than that is every request. Our
+ * adapter hands back the same metadata object while its cache holds it, so the Client built
+ * from that object is kept beside it and reused; a changed record is a new object, hence a
+ * fresh Client.
+ */
+function keepBuiltClients(provider: Provider, adapter: ProviderDeps['adapter']): void {
+  const clientAdapter = adapter('Client');
+  const Client = provider.Client as unknown as { find(id: string): Promise<unknown> };
+  const original = Client.find.bind(Client);
+  const built = new WeakMap<object, unknown>();
+  Client.find = async (id: string) => {
+    if (typeof id !== 'string' || !id) return undefined;
+    const metadata = await clientAdapter.find(id);
+    if (!metadata || typeof metadata !== 'object') return original(id);
+    let client = built.get(metadata);
+    if (!client) {
+      client = await original(id);
+      if (client) built.set(metadata, client);
+    }
+    return client;
+  };
 }

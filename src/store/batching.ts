@@ -62,52 +62,26 @@ export class BatchInserter<T extends Document> {
 }
 
 /**
- * Lookups by _id that arrive together are answered by one `$in` query: under load this turns
- * N round trips into one without delaying a lone request by more than a tick.
+ * Lookups by _id: concurrent requests for the same id share one read. Each distinct id is
+ * its own `findOne`, never one `$in` query: FerretDB v1 does not push `$in` down to SQLite (a
+ * full scan), and a result larger than the first batch leaves a cursor open that, with the
+ * connection pool busy, may never be drained.
  */
-export class BatchFinder<T extends Document & { _id: string }> {
+export class SharedFinder<T extends Document & { _id: string }> {
   readonly #coll: Collection<T>;
-  #waiting = new Map<string, ((doc: WithId<T> | null) => void)[]>();
-  #failures = new Map<string, ((err: unknown) => void)[]>();
-  #scheduled = false;
+  readonly #inFlight = new Map<string, Promise<WithId<T> | null>>();
 
   constructor(coll: Collection<T>) {
     this.#coll = coll;
   }
 
   find(id: string): Promise<WithId<T> | null> {
-    return new Promise((resolve, reject) => {
-      const list = this.#waiting.get(id);
-      if (list) {
-        list.push(resolve);
-        this.#failures.get(id)!.push(reject);
-      } else {
-        this.#waiting.set(id, [resolve]);
-        this.#failures.set(id, [reject]);
-      }
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => void this.#run());
-      }
-    });
-  }
-
-  async #run(): Promise<void> {
-    const waiting = this.#waiting;
-    const failures = this.#failures;
-    this.#waiting = new Map();
-    this.#failures = new Map();
-    this.#scheduled = false;
-    const ids = [...waiting.keys()];
-    try {
+    let pending = this.#inFlight.get(id);
+    if (!pending) {
       // The generic T cannot prove `_id: string` to the driver's Filter type; the bound can.
-      const docs = ids.length === 1
-        ? [await this.#coll.findOne({ _id: ids[0] } as Filter<T>)].filter((d): d is WithId<T> => !!d)
-        : await this.#coll.find({ _id: { $in: ids } } as Filter<T>).toArray();
-      const byId = new Map(docs.map((d) => [String(d._id), d]));
-      for (const [id, resolvers] of waiting) for (const r of resolvers) r(byId.get(id) ?? null);
-    } catch (err) {
-      for (const rejects of failures.values()) for (const r of rejects) r(err);
+      pending = this.#coll.findOne({ _id: id } as Filter<T>).finally(() => this.#inFlight.delete(id));
+      this.#inFlight.set(id, pending);
     }
+    return pending;
   }
 }

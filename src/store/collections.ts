@@ -1,6 +1,8 @@
 import type { Collection, Db, Document } from 'mongodb';
 
-import { BatchFinder, BatchInserter } from './batching.js';
+import { BatchInserter, SharedFinder } from './batching.js';
+import type { RevocationEvent } from './revocations.js';
+import { TokenCache } from './token-cache.js';
 
 /** Shape of an issued access token, opaque or JWT; the one source of truth for introspection. */
 export interface TokenRecord {
@@ -45,21 +47,30 @@ export interface Collections {
   tokens: Collection<TokenRecord>;
   /** Group-committed inserts of new token records (the hot write path). */
   tokenInserts: BatchInserter<TokenRecord>;
-  /** Batched lookups of token records by _id (the hot read path). */
-  tokenLookups: BatchFinder<TokenRecord>;
+  /** Lookups of token records by _id (the hot read path), shared between concurrent askers. */
+  tokenLookups: SharedFinder<TokenRecord>;
   model(name: string): Collection<ModelRecord>;
+  /** Shared rate-limit counters (see limits/), swept like everything that expires. */
+  rateLimits: Collection<{ _id: string; count: number; expiresAt: Date }>;
+  /** Revocations as events, so other instances can drop what they cached (see revocations). */
+  revocationEvents: Collection<RevocationEvent>;
+  /** Active token records this process has seen (see token-cache). */
+  tokenCache: TokenCache;
 }
 
 const MODEL_PREFIX = 'oidc_';
 
-export function collectionsOf(db: Db): Collections {
+export function collectionsOf(db: Db, o: { tokenCacheSize?: number } = {}): Collections {
   const cache = new Map<string, Collection<ModelRecord>>();
   const tokens = db.collection<TokenRecord>('tokens');
   return {
     clients: db.collection<ClientRecord>('clients'),
     tokens,
     tokenInserts: new BatchInserter(tokens),
-    tokenLookups: new BatchFinder(tokens),
+    tokenLookups: new SharedFinder(tokens),
+    rateLimits: db.collection('rate_limits'),
+    revocationEvents: db.collection<RevocationEvent>('revocation_events'),
+    tokenCache: new TokenCache(o.tokenCacheSize ?? 100_000),
     model(name) {
       let c = cache.get(name);
       if (!c) {

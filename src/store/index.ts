@@ -9,3 +9,5 @@ export { createAdapterFactory } from './oidc-adapter.js';
 export { hashToken, SecretHasher } from './hashing.js';
 export { startSweeper, sweepExpired } from './sweeper.js';
 export { pruneClientScopes } from './client-scopes.js';
+export { revokeTokens, startRevocationSync, type RevocationEvent } from './revocations.js';
+export { TokenCache, type RevocationTarget } from './token-cache.js';

@@ -11,7 +11,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function connectStore(uri: string, dbName: string): Promise<Store> {
+export async function connectStore(uri: string, dbName: string, o: { tokenCacheSize?: number } = {}): Promise<Store> {
   const client = new MongoClient(uri, {
     // A write that the server acknowledged must survive a primary failover (replica sets);
     // standalone servers treat majority as the single node.
@@ -26,7 +26,7 @@ export async function connectStore(uri: string, dbName: string): Promise<Store> 
   });
   await client.connect();
   const db = client.db(dbName);
-  const collections = collectionsOf(db);
+  const collections = collectionsOf(db, o);
   const ttlIndexes = await ensureIndexes(db, collections);
   return {
     client,
@@ -58,6 +58,9 @@ async function ensureIndexes(db: Db, collections: Collections): Promise<boolean>
   for (const model of PERSISTED_MODELS) {
     ttl = (await ensureExpiryIndex(db, collections.model(model).collectionName)) && ttl;
   }
+  ttl = (await ensureExpiryIndex(db, collections.rateLimits.collectionName)) && ttl;
+  ttl = (await ensureExpiryIndex(db, collections.revocationEvents.collectionName)) && ttl;
+  await collections.revocationEvents.createIndex({ at: 1 }, { name: 'at_1' });
   await collections.tokens.createIndex({ client_id: 1 }, { name: 'client_id_1' });
   await collections.tokens.createIndex({ revoked_at: 1 }, { name: 'revoked_at_1' });
   return ttl;

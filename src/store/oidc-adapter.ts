@@ -2,6 +2,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { isLive, NEVER_EXPIRING_TTL, type Collections, type TokenRecord } from './collections.js';
 import { hashToken, SecretHasher } from './hashing.js';
+import { revokeTokens } from './revocations.js';
 
 export interface AdapterOptions {
   collections: Collections;
@@ -65,10 +66,7 @@ class ClientAdapter implements Adapter {
     this.#cache.delete(id);
     // Revoke first: if we stopped in between, a live client with dead tokens is safe,
     // a deleted client with live tokens would not be.
-    await this.#o.collections.tokens.updateMany(
-      { client_id: id, revoked: false },
-      { $set: { revoked: true, revoked_at: new Date() } },
-    );
+    await revokeTokens(this.#o.collections, { client: id });
     await this.#o.collections.clients.deleteOne({ _id: id });
   }
 
@@ -107,6 +105,7 @@ class ClientCredentialsAdapter implements Adapter {
     if (typeof extra['key_type'] === 'string') record.key_type = extra['key_type'];
     // Called once per new token (a fresh random id), so an insert suffices.
     await this.#o.collections.tokenInserts.insert(record);
+    this.#o.collections.tokenCache.set(record);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -116,10 +115,7 @@ class ClientCredentialsAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#o.collections.tokens.updateOne(
-      { _id: hashToken(id) },
-      { $set: { revoked: true, revoked_at: new Date() } },
-    );
+    await revokeTokens(this.#o.collections, { token: hashToken(id) });
   }
 
   async consume(): Promise<void> { /* access tokens are not consumed */ }

@@ -10,6 +10,8 @@ export async function sweepExpired(collections: Collections, now = new Date()): 
   for (const model of PERSISTED_MODELS) {
     removed += (await collections.model(model).deleteMany(filter)).deletedCount;
   }
+  removed += (await collections.rateLimits.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+  removed += (await collections.revocationEvents.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
   return removed;
 }
 

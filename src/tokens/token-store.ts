@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 
-import { hashToken, isLive, type Collections, type TokenRecord } from '../store/index.js';
+import { hashToken, isLive, revokeTokens, type Collections, type TokenRecord } from '../store/index.js';
 
 export interface JwtIssue {
   jti: string;
@@ -50,6 +50,16 @@ export class TokenStore {
     if (t.exp) record.exp = t.exp;
     if (t.key_type) record.key_type = t.key_type;
     await this.#c.tokenInserts.insert(record);
+    this.#c.tokenCache.set(record);
+  }
+
+  /** Cache first; a miss reads the database and keeps what is active. */
+  async #lookup(id: string): Promise<TokenRecord | null> {
+    const cached = this.#c.tokenCache.get(id);
+    if (cached) return cached;
+    const doc = await this.#c.tokenLookups.find(id);
+    if (doc && isActive(doc)) this.#c.tokenCache.set(doc);
+    return doc;
   }
 
   /**
@@ -57,28 +67,24 @@ export class TokenStore {
    * after the caller verified the signature; opaque values by hash.
    */
   async findByJti(jti: string): Promise<TokenRecord | null> {
-    return this.#c.tokenLookups.find(`jwt:${jti}`);
+    return this.#lookup(`jwt:${jti}`);
   }
 
   async findOpaque(value: string): Promise<TokenRecord | null> {
-    const doc = await this.#c.tokenLookups.find(hashToken(value));
+    const doc = await this.#lookup(hashToken(value));
     return doc?.format === 'opaque' ? doc : null;
   }
 
   async revoke(id: string): Promise<void> {
-    await this.#c.tokens.updateOne(
-      { _id: id, revoked: false },
-      { $set: { revoked: true, revoked_at: new Date() } },
-    );
+    await revokeTokens(this.#c, { token: id });
   }
 
-  /** Every token of a client, e.g. when its secret is regenerated or it is deleted. */
-  async revokeAllForClient(clientId: string): Promise<number> {
-    const r = await this.#c.tokens.updateMany(
-      { client_id: clientId, revoked: false },
-      { $set: { revoked: true, revoked_at: new Date() } },
-    );
-    return r.modifiedCount;
+  /**
+   * Every token of a client (e.g. its secret was regenerated), or only those for some
+   * audiences (e.g. its application stopped subscribing to an API).
+   */
+  async revokeAllForClient(clientId: string, aud?: string[]): Promise<number> {
+    return revokeTokens(this.#c, aud ? { client: clientId, aud } : { client: clientId });
   }
 }
 

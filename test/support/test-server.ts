@@ -51,13 +51,14 @@ export async function startTestServer(
     DCR_INITIAL_ACCESS_TOKEN: DCR_TOKEN,
     LOG_LEVEL: 'silent',
     CONFIG_REFRESH_SECONDS: '1',
+    REVOCATION_SYNC_MS: '100',
     KEY_ACTIVATION_DELAY_SECONDS: '0',
     // Suites send bursts from one address; rate limits are tested where they are set.
     RATE_LIMIT_TOKEN_PER_CLIENT: '0',
     RATE_LIMIT_TOKEN_PER_ADDRESS: '0',
     ...env,
   });
-  const store = await connectStore(config.mongodbUri!, config.mongodbDb);
+  const store = await connectStore(config.mongodbUri!, config.mongodbDb, { tokenCacheSize: config.tokenCacheSize });
   const running = await startServer(config, {
     store,
     log: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),

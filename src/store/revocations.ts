@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+
+import type { Collection, Filter } from 'mongodb';
+
+import type { Collections, TokenRecord } from './collections.js';
+import type { RevocationTarget, TokenCache } from './token-cache.js';
+
+export interface RevocationEvent {
+  _id: string;
+  at: Date;
+  expiresAt: Date;
+  token?: string;
+  client?: string;
+  aud?: string[];
+}
+
+/** Long enough for every instance to have read an event; then the sweeper takes it. */
+const EVENT_RETENTION_MS = 10 * 60_000;
+/** Events are read from this far before the last read: writers' clocks and commits lag. */
+const OVERLAP_MS = 2000;
+
+/**
+ * Revokes tokens. The event goes first, the records second: if we stop in between nothing
+ * was revoked and nothing claims otherwise, while the event has only made caches forget.
+ */
+export async function revokeTokens(c: Collections, target: RevocationTarget): Promise<number> {
+  const at = new Date();
+  await c.revocationEvents.insertOne({
+    _id: `${at.getTime().toString(36)}-${randomBytes(6).toString('hex')}`,
+    at,
+    expiresAt: new Date(at.getTime() + EVENT_RETENTION_MS),
+    ...target,
+  });
+  c.tokenCache.evict(target);
+  const filter: Filter<TokenRecord> = 'token' in target
+    ? { _id: target.token, revoked: false }
+    : { client_id: target.client, revoked: false, ...(target.aud ? { aud: { $in: target.aud } } : {}) };
+  const r = await c.tokens.updateMany(filter, { $set: { revoked: true, revoked_at: at } });
+  return r.modifiedCount;
+}
+
+/**
+ * Brings revocations made by other instances into this one's token cache, every `intervalMs`.
+ * The cache answers only while the last successful read is recent (two intervals), so when
+ * the database cannot be read the cache steps aside instead of serving stale answers.
+ */
+export function startRevocationSync(
+  events: Collection<RevocationEvent>,
+  cache: TokenCache,
+  intervalMs: number,
+  onError: (err: unknown) => void,
+): () => void {
+  let cursor = Date.now();
+  const seen = new Map<string, number>();
+  let failing = false;
+  let running = false;
+  const staleAfter = 2 * intervalMs + 250;
+  cache.vouch(Date.now(), staleAfter);
+
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    const started = Date.now();
+    try {
+      const fresh = await events.find({ at: { $gt: new Date(cursor - OVERLAP_MS) } }).toArray();
+      for (const e of fresh) {
+        if (seen.has(e._id)) continue;
+        seen.set(e._id, e.at.getTime());
+        if (e.token) cache.evict({ token: e.token });
+        else if (e.client) cache.evict(e.aud ? { client: e.client, aud: e.aud } : { client: e.client });
+      }
+      for (const [id, at] of seen) if (at < started - 2 * OVERLAP_MS) seen.delete(id);
+      cursor = started;
+      cache.vouch(started, staleAfter);
+      failing = false;
+    } catch (err) {
+      if (!failing) onError(err);
+      failing = true;
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
