@@ -18,46 +18,59 @@ interface Pending<T> {
  */
 export class BatchInserter<T extends Document> {
   readonly #coll: Collection<T>;
+  readonly #maxInFlight: number;
   #queue: Pending<T>[] = [];
-  #inFlight = false;
+  #writers = 0;
+  #scheduled = false;
 
-  constructor(coll: Collection<T>) {
+  /**
+   * `maxInFlight` writers drain the queue side by side: one batch commits while the next is
+   * on the wire, which keeps a database that commits slowly (SQLite under FerretDB) busy.
+   */
+  constructor(coll: Collection<T>, maxInFlight = 2) {
     this.#coll = coll;
+    this.#maxInFlight = maxInFlight;
   }
 
   insert(doc: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ doc, resolve, reject });
-      if (!this.#inFlight) this.#drain();
+      if (!this.#scheduled && this.#writers < this.#maxInFlight) {
+        this.#scheduled = true;
+        // Let the current tick's other requests join this batch.
+        setImmediate(() => {
+          this.#scheduled = false;
+          void this.#writer();
+        });
+      }
     });
   }
 
-  #drain(): void {
-    this.#inFlight = true;
-    // Let the current tick's other requests join this batch.
-    setImmediate(() => void this.#writeAll());
+  async #writer(): Promise<void> {
+    this.#writers++;
+    try {
+      while (this.#queue.length) await this.#write(this.#queue.splice(0, MAX_BATCH));
+    } finally {
+      this.#writers--;
+    }
   }
 
-  async #writeAll(): Promise<void> {
-    while (this.#queue.length) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
-      try {
-        await this.#coll.insertMany(batch.map((p) => p.doc as OptionalUnlessRequiredId<T>), { ordered: false });
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        if (err instanceof MongoBulkWriteError) {
-          const failed = new Map<number, unknown>();
-          const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-          for (const w of writeErrors) failed.set(w.index, w);
-          // Without per-document detail nothing can be assumed stored.
-          const unknownOutcome = failed.size === 0;
-          batch.forEach((p, i) => (unknownOutcome || failed.has(i) ? p.reject(err) : p.resolve()));
-        } else {
-          for (const p of batch) p.reject(err);
-        }
+  async #write(batch: Pending<T>[]): Promise<void> {
+    try {
+      await this.#coll.insertMany(batch.map((p) => p.doc as OptionalUnlessRequiredId<T>), { ordered: false });
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      if (err instanceof MongoBulkWriteError) {
+        const failed = new Map<number, unknown>();
+        const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        for (const w of writeErrors) failed.set(w.index, w);
+        // Without per-document detail nothing can be assumed stored.
+        const unknownOutcome = failed.size === 0;
+        batch.forEach((p, i) => (unknownOutcome || failed.has(i) ? p.reject(err) : p.resolve()));
+      } else {
+        for (const p of batch) p.reject(err);
       }
     }
-    this.#inFlight = false;
   }
 }
 

@@ -66,7 +66,9 @@ export class TokenCache {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#delete(oldest);
     }
-    this.#entries.set(record._id, { record, at: now });
+    // Introspection reads the denormalised fields; oidc-provider's own payload stays on disk.
+    const { payload: _payload, ...slim } = record;
+    this.#entries.set(record._id, { record: slim, at: now });
     let ids = this.#byClient.get(record.client_id);
     if (!ids) this.#byClient.set(record.client_id, (ids = new Set()));
     ids.add(record._id);
