@@ -93,7 +93,8 @@ async function main(): Promise<void> {
             setupRequest: (req) => {
               // Alternate formats so the count is split exactly in half.
               const client = pick(n++ % 2 === 0 ? clients.opaque : clients.jwt);
-              req.headers = { ...req.headers, authorization: client.basic };
+              // One address per client, as in the main bench: limits stay on, but see real spread.
+              req.headers = { ...req.headers, authorization: client.basic, 'x-forwarded-for': client.address };
               return req;
             },
           },

@@ -1,10 +1,16 @@
+import { randomBytes } from 'node:crypto';
+
 import type { Collection } from 'mongodb';
 
-const FLUSH_CONCURRENCY = 4;
-
-interface CounterDoc {
+/** One instance's counts for one window. */
+export interface CounterDoc {
   _id: string;
-  count: number;
+  window: number;
+  /**
+   * A list, not an object: keys hold dots (addresses), which field names may not; and
+   * objects, not pairs: FerretDB v1 stores no nested arrays.
+   */
+  counts: { k: string; n: number }[];
   expiresAt: Date;
 }
 
@@ -16,21 +22,25 @@ export interface RateDecision {
 
 /**
  * Fixed-window counters shared by every instance through MongoDB. Each instance counts
- * locally and adds its counts to the shared documents every `flushMs` (one findOneAndUpdate
- * per key, which returns the new total), and decides with the last known total plus what it
- * has not flushed yet. So the limit holds across instances to within one flush interval's
- * worth of traffic, without a database round trip on the request path. No `$in` reads:
- * FerretDB v1 would scan the whole collection for them.
+ * locally and, every `flushMs`, writes all its counts for the window as one document and reads
+ * the other instances' documents back: a constant two operations per interval however many
+ * clients and addresses are counted (one operation per key would swamp the database). A
+ * decision uses this instance's own count plus the others' as last read, so the limit holds
+ * across instances to within one interval's worth of their traffic, with no database round
+ * trip on the request path.
  */
 export class RateLimiter {
   readonly #coll: Collection<CounterDoc>;
   readonly #windowMs: number;
-  readonly #pending = new Map<string, number>();
-  readonly #known = new Map<string, { total: number; until: number }>();
+  readonly #instance = randomBytes(8).toString('hex');
   readonly #timer: NodeJS.Timeout;
+  readonly #onError: (err: unknown) => void;
+  #window = 0;
+  #local = new Map<string, number>();
+  #others = new Map<string, number>();
+  #dirty = false;
   #flushing: Promise<void> | undefined;
   #failing = false;
-  readonly #onError: (err: unknown) => void;
 
   constructor(coll: Collection<CounterDoc>, o: { windowSeconds: number; flushMs?: number; onError: (err: unknown) => void }) {
     this.#coll = coll;
@@ -40,29 +50,36 @@ export class RateLimiter {
     this.#timer.unref();
   }
 
-  #window(now: number): { start: number; end: number } {
+  #roll(now: number): number {
     const start = Math.floor(now / this.#windowMs) * this.#windowMs;
-    return { start, end: start + this.#windowMs };
+    if (start !== this.#window) {
+      this.#window = start;
+      this.#local = new Map();
+      this.#others = new Map();
+    }
+    return start;
+  }
+
+  #retryAfter(start: number, now: number): number {
+    return Math.max(1, Math.ceil((start + this.#windowMs - now) / 1000));
   }
 
   /** Counts one event for `key` and says whether it is within `limit` (0 = unlimited). */
   hit(key: string, limit: number, now = Date.now()): RateDecision {
     if (limit <= 0) return { allowed: true, retryAfter: 0 };
-    const { start, end } = this.#window(now);
-    const id = `${key}:${start}`;
-    const pending = (this.#pending.get(id) ?? 0) + 1;
-    this.#pending.set(id, pending);
-    const known = this.#known.get(id)?.total ?? 0;
-    return { allowed: known + pending <= limit, retryAfter: Math.max(1, Math.ceil((end - now) / 1000)) };
+    const start = this.#roll(now);
+    const mine = (this.#local.get(key) ?? 0) + 1;
+    this.#local.set(key, mine);
+    this.#dirty = true;
+    return { allowed: mine + (this.#others.get(key) ?? 0) <= limit, retryAfter: this.#retryAfter(start, now) };
   }
 
   /** Would one more event for `key` exceed `limit`? Counts nothing. */
   exceeded(key: string, limit: number, now = Date.now()): RateDecision {
     if (limit <= 0) return { allowed: true, retryAfter: 0 };
-    const { start, end } = this.#window(now);
-    const id = `${key}:${start}`;
-    const total = (this.#known.get(id)?.total ?? 0) + (this.#pending.get(id) ?? 0);
-    return { allowed: total < limit, retryAfter: Math.max(1, Math.ceil((end - now) / 1000)) };
+    const start = this.#roll(now);
+    const total = (this.#local.get(key) ?? 0) + (this.#others.get(key) ?? 0);
+    return { allowed: total < limit, retryAfter: this.#retryAfter(start, now) };
   }
 
   flush(): Promise<void> {
@@ -81,37 +98,28 @@ export class RateLimiter {
   }
 
   async #flush(): Promise<void> {
-    const now = Date.now();
-    for (const [id, v] of this.#known) if (v.until < now) this.#known.delete(id);
-    if (!this.#pending.size) return;
-    const batch = [...this.#pending];
-    this.#pending.clear();
-    const failed: [string, number][] = [];
-    let firstError: unknown;
-    const work = batch.slice();
-    // A few at a time: the counters must not crowd token writes out of the connection pool.
-    await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, work.length) }, async () => {
-      for (let next = work.shift(); next; next = work.shift()) {
-        const [id, n] = next;
-        const start = Number(id.slice(id.lastIndexOf(':') + 1));
-        try {
-          const doc = await this.#coll.findOneAndUpdate(
-            { _id: id },
-            { $inc: { count: n }, $setOnInsert: { expiresAt: new Date(start + 2 * this.#windowMs) } },
-            { upsert: true, returnDocument: 'after' },
-          );
-          if (doc) this.#known.set(id, { total: doc.count, until: doc.expiresAt.getTime() });
-        } catch (err) {
-          failed.push(next);
-          firstError ??= err;
-        }
+    const start = this.#roll(Date.now());
+    if (this.#dirty) {
+      this.#dirty = false;
+      try {
+        await this.#coll.replaceOne(
+          { _id: `${this.#instance}:${start}` },
+          { window: start, counts: [...this.#local].map(([k, n]) => ({ k, n })), expiresAt: new Date(start + 2 * this.#windowMs) },
+          { upsert: true },
+        );
+      } catch (err) {
+        this.#dirty = true;
+        throw err;
       }
-    }));
-    if (failed.length) {
-      // Keep the counts for the next try rather than forgetting traffic.
-      for (const [id, n] of failed) this.#pending.set(id, (this.#pending.get(id) ?? 0) + n);
-      throw firstError;
     }
+    const docs = await this.#coll.find({ window: start }).toArray();
+    if (start !== this.#window) return;
+    const others = new Map<string, number>();
+    for (const d of docs) {
+      if (d._id.startsWith(`${this.#instance}:`)) continue;
+      for (const { k, n } of d.counts) others.set(k, (others.get(k) ?? 0) + n);
+    }
+    this.#others = others;
   }
 
   /** Stops the timer and lets a flush under way finish, so closing the store interrupts nothing. */
