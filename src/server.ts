@@ -10,6 +10,9 @@ import { ensurePortalAdmin } from './portal/index.js';
 import { createServices, type Services } from './services.js';
 import { connectStore, startRevocationSync, startSweeper, type Store } from './store/index.js';
 
+/** How long shutdown waits for handlers still running after their connection closed. */
+const DRAIN_BOUND_MS = 8000;
+
 export interface RunningServer {
   url: string;
   server: Server;
@@ -42,7 +45,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   await ensurePortalAdmin(services);
 
   const app = createApp(services);
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  // Requests still being handled, including those whose client has gone: the database must
+  // outlive every one of them at shutdown.
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  const server = createServer((req, res) => {
+    inFlight++;
+    void Promise.resolve(handle(req, res)).finally(() => {
+      if (--inFlight === 0) onIdle?.();
+    });
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -78,6 +91,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          onIdle = resolve;
+          setTimeout(resolve, DRAIN_BOUND_MS).unref();
+        });
+      }
       if (ownStore) await store.close();
     },
   };

@@ -54,6 +54,7 @@ func main() {
 
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
+	go keepIDIndexes(ctx, *dataDir, logger)
 
 	// Announce readiness only once the port accepts connections, so callers
 	// can wait on this line instead of polling.

@@ -4,9 +4,9 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -61,14 +61,26 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
   return await supervise(child, 'ferretdb', port, log, { forwardStdout: true, readyLine: 'ready ' });
 }
 
+/** A hash of the launcher's sources, so a changed launcher is rebuilt rather than reused. */
+async function sourceHash(srcDir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of (await readdir(srcDir)).filter((n) => /\.go$|^go\.(mod|sum)$/.test(n)).sort()) {
+    hash.update(name).update(await readFile(join(srcDir, name)));
+  }
+  return hash.digest('hex').slice(0, 12);
+}
+
 export async function ensureFerretDbBinary(log: (line: string) => void = noop): Promise<string> {
+  const srcDir = join(projectRoot(), 'scripts', 'ferretdb');
   const bin = resolve(
     process.env['FERRETDB_BIN'] ||
-      join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'keyforge', `ferretdb-${FERRETDB_VERSION}`, 'ferretdb-embedded'),
+      join(
+        process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'keyforge', `ferretdb-${FERRETDB_VERSION}`,
+        `ferretdb-embedded-${await sourceHash(srcDir)}`,
+      ),
   );
   if (await isExecutable(bin)) return bin;
 
-  const srcDir = join(projectRoot(), 'scripts', 'ferretdb');
   await mkdir(dirname(bin), { recursive: true });
   // Build beside the target and rename: rename is atomic within a directory,
   // so a concurrent start either sees no binary (and builds its own) or a
