@@ -58,7 +58,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     // Server processes sharing the port (node:cluster); 0 = one per CPU core.
     WORKERS: { type: 'integer', minimum: 0, maximum: 64, default: 1 },
     // Active token records kept in memory per process; 0 reads the database every time.
-    TOKEN_CACHE_SIZE: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000 },
+    TOKEN_CACHE_SIZE: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 20_000 },
     // How often revocations made by other instances are read; bounds how long they may be missed.
     REVOCATION_SYNC_MS: { type: 'integer', minimum: 50, maximum: 60_000, default: 500 },
     RATE_LIMIT_WINDOW_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },

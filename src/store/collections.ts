@@ -70,7 +70,7 @@ export function collectionsOf(db: Db, o: { tokenCacheSize?: number } = {}): Coll
     tokenLookups: new SharedFinder(tokens),
     rateLimits: db.collection('rate_limits'),
     revocationEvents: db.collection<RevocationEvent>('revocation_events'),
-    tokenCache: new TokenCache(o.tokenCacheSize ?? 100_000),
+    tokenCache: new TokenCache(o.tokenCacheSize ?? 20_000),
     model(name) {
       let c = cache.get(name);
       if (!c) {
