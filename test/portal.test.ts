@@ -178,6 +178,28 @@ describe('portal sign-in and sessions', () => {
   });
 });
 
+describe('sign-in lockout', () => {
+  it('answers 429 with Retry-After once the attempts are used up, shared through the database', async () => {
+    const db = `t_lock_${Date.now().toString(36)}`;
+    const env = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: PASSWORD, LOGIN_MAX_ATTEMPTS: '2', LOGIN_LOCK_SECONDS: '120' };
+    const one = await startTestServer(env, db);
+    const two = await startTestServer(env, db);
+    try {
+      const statuses: number[] = [];
+      // Failures at one instance lock the account at the other.
+      for (let i = 0; i < 2; i++) statuses.push((await signIn(one.url, new Jar(), 'root', 'wrong-password-here')).status);
+      const locked = await signIn(two.url, new Jar(), 'root', PASSWORD);
+      // The failure that uses up the attempts is answered with the lock already.
+      expect(statuses).toEqual([401, 429]);
+      expect(locked.status).toBe(429);
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await one.stop();
+      await two.destroy();
+    }
+  });
+});
+
 describe('the first admin', () => {
   it('gets a generated password kept in DATA_DIR when ADMIN_PASSWORD is unset', async () => {
     const srv = await startTestServer({ ADMIN_USERNAME: 'boss' });

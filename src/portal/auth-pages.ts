@@ -91,10 +91,13 @@ export function authPages(router: Router, p: Portal): void {
 
     const address = ctx.ip;
     const before = await p.throttle.state(username, address);
-    const locked = (seconds: number) => page(ctx, {
-      ...keep,
-      error: `Too many failed sign-ins. This account is locked for ${minutes(seconds)}; try again later.`,
-    }, 429);
+    const locked = (seconds: number) => {
+      ctx.set('Retry-After', String(seconds));
+      return page(ctx, {
+        ...keep,
+        error: `Too many failed sign-ins. This account is locked for ${minutes(seconds)}; try again later.`,
+      }, 429);
+    };
     if (before.lockedFor > 0) return locked(before.lockedFor);
     if (before.delayMs) await sleep(before.delayMs);
 
