@@ -9,5 +9,7 @@ export default defineConfig({
     // Each file starts its own server(s) on its own database; two cores, so two at a time.
     maxWorkers: 2,
     pool: 'forks',
+    // The JSON report lets .ci/run print a plain "N passed, N failed" line at the end.
+    reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest-results.json' }]],
   },
 });

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Api } from '../apis/index.js';
 import {
   isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, TOKEN_TYPES,
-  type ApplicationDetail, type ApplicationInput, type IssuedToken, type KeyType, type TokenType,
+  type ApplicationDetail, type ApplicationInput, type IssuedCredentials, type IssuedToken, type KeyType, type TokenType,
 } from '../applications/index.js';
 import { notFound } from '../http/index.js';
 import { audit, formOf, redirectWithFlash, renderPage, seeOther, type Portal } from './context.js';
@@ -91,6 +91,22 @@ function keyTypeParam(ctx: Context): KeyType {
   const value = ctx.params['keyType'] ?? '';
   if (!isKeyType(value)) throw notFound('There is no such key type.');
   return value;
+}
+
+/** New credentials as the page shows them once: key, secret, first tokens (or why none). */
+function oneTimeResult(
+  type: KeyType,
+  kind: 'generated' | 'regenerated',
+  issued: IssuedCredentials,
+): { type: KeyType } & OneTimeResult {
+  return {
+    type,
+    kind,
+    consumerKey: issued.key_set.consumer_key,
+    consumerSecret: issued.consumer_secret,
+    tokens: issued.tokens,
+    ...(issued.token_error ? { tokenError: sentence(issued.token_error.description) } : {}),
+  };
 }
 
 /** The one-time secret must not stay in any cache or history store. */
@@ -250,17 +266,7 @@ export function applicationPages(router: Router, p: Portal): void {
     if (!issued) return showPage(ctx, await apps.get(app.id), { tab: type, forms: { [type]: { generate: { values, errors } } }, status: 400 });
     audit(p, ctx, 'keys.generate', app.id, { key_type: type, client_id: issued.key_set.consumer_key, scopes: issued.key_set.scopes });
     noStore(ctx);
-    await showPage(ctx, await apps.get(app.id), {
-      tab: type,
-      result: {
-        type,
-        kind: 'generated',
-        consumerKey: issued.key_set.consumer_key,
-        consumerSecret: issued.consumer_secret,
-        tokens: issued.tokens,
-        ...(issued.token_error ? { tokenError: sentence(issued.token_error.description) } : {}),
-      },
-    });
+    await showPage(ctx, await apps.get(app.id), { tab: type, result: oneTimeResult(type, 'generated', issued) });
   });
 
   router.post('/applications/:id/keys/:keyType/token', async (ctx) => {
@@ -287,17 +293,7 @@ export function applicationPages(router: Router, p: Portal): void {
     const issued = await apps.regenerateSecret(ctx.params['id']!, type);
     audit(p, ctx, 'keys.regenerate_secret', ctx.params['id'], { key_type: type, client_id: issued.key_set.consumer_key });
     noStore(ctx);
-    await showPage(ctx, await apps.get(ctx.params['id']!), {
-      tab: type,
-      result: {
-        type,
-        kind: 'regenerated',
-        consumerKey: issued.key_set.consumer_key,
-        consumerSecret: issued.consumer_secret,
-        tokens: issued.tokens,
-        ...(issued.token_error ? { tokenError: sentence(issued.token_error.description) } : {}),
-      },
-    });
+    await showPage(ctx, await apps.get(ctx.params['id']!), { tab: type, result: oneTimeResult(type, 'regenerated', issued) });
   });
 
   router.post('/applications/:id/keys/:keyType/settings', async (ctx) => {
