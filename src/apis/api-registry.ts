@@ -84,8 +84,9 @@ export class ApiRegistry {
     const version = await this.#storedVersion();
     if (!force && version === this.#snapshot.version) return this.#snapshot;
     const [docs, scopeDocs] = await Promise.all([
-      this.#apis.find({}).toArray(),
-      this.#scopes.find({}).toArray(),
+      // Whole collections in one batch each: no server cursor stays open between batches.
+      this.#apis.find({}, { batchSize: 10_000 }).toArray(),
+      this.#scopes.find({}, { batchSize: 10_000 }).toArray(),
     ]);
     const apis = new Map<string, Api>();
     for (const { _id, ...rest } of docs) apis.set(_id, { identifier: _id, ...rest, scopes: [] });

@@ -62,7 +62,8 @@ export function startRevocationSync(
     running = true;
     const started = Date.now();
     try {
-      const fresh = await events.find({ at: { $gt: new Date(cursor - OVERLAP_MS) } }).toArray();
+      // One batch: no server cursor held open between polls (see tokens/revocation-feed).
+      const fresh = await events.find({ at: { $gt: new Date(cursor - OVERLAP_MS) } }, { batchSize: 10_000 }).toArray();
       for (const e of fresh) {
         if (seen.has(e._id)) continue;
         seen.set(e._id, e.at.getTime());

@@ -89,7 +89,14 @@ export function revocationFeedEndpoint(d: RevocationFeedDeps) {
         : {}),
     };
     const docs = await d.tokens
-      .find(filter, { projection: { _id: 1, jti: 1, exp: 1, revoked_at: 1 }, sort: { revoked_at: 1, _id: 1 }, limit: PAGE_SIZE + 1 })
+      // One batch for the whole page: no cursor is left open on the server between batches
+      // (FerretDB v1 holds a SQLite connection for each, which can exhaust its pool under load).
+      .find(filter, {
+        projection: { _id: 1, jti: 1, exp: 1, revoked_at: 1 },
+        sort: { revoked_at: 1, _id: 1 },
+        limit: PAGE_SIZE + 1,
+        batchSize: PAGE_SIZE + 1,
+      })
       .toArray();
     const hasMore = docs.length > PAGE_SIZE;
     const page = docs.slice(0, PAGE_SIZE);
