@@ -5,12 +5,12 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { HOST, baseEnv, freePort, spawnChild, waitForHttp, type Child } from './processes.js';
+import { isExecutable } from '../../src/store/embedded-server.js';
 import { passthroughEnv } from './settings.js';
 import { SCOPE, call, credentials, mapLimit, type Credentials } from './setup-http.js';
 
@@ -169,14 +169,6 @@ export async function createHydraClients(hydra: HydraServer, count: number): Pro
   });
 }
 
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -109,6 +109,15 @@ function oneTimeResult(
   };
 }
 
+/** A key set's validity period and scopes as submitted, with what is wrong with them. */
+function keySetForm(form: FormFields): { values: KeyFormValues; errors: FieldErrors; ttl: number | undefined } {
+  const values = { access_token_ttl: form.text('access_token_ttl'), scopes: form.all('scopes') };
+  const errors: FieldErrors = {};
+  const ttl = parseSeconds(values.access_token_ttl, 'access_token_ttl', errors);
+  if (!values.scopes.length) errors['scopes'] = 'Choose at least one scope.';
+  return { values, errors, ttl };
+}
+
 /** The one-time secret must not stay in any cache or history store. */
 function noStore(ctx: Context): void {
   ctx.set('Cache-Control', 'no-store');
@@ -255,11 +264,7 @@ export function applicationPages(router: Router, p: Portal): void {
   router.post('/applications/:id/keys/:keyType', async (ctx) => {
     const type = keyTypeParam(ctx);
     const app = await apps.get(ctx.params['id']!);
-    const form = formOf(ctx);
-    const values = { access_token_ttl: form.text('access_token_ttl'), scopes: form.all('scopes') };
-    const errors: FieldErrors = {};
-    const ttl = parseSeconds(values.access_token_ttl, 'access_token_ttl', errors);
-    if (!values.scopes.length) errors['scopes'] = 'Choose at least one scope.';
+    const { values, errors, ttl } = keySetForm(formOf(ctx));
     const issued = !hasErrors(errors) && ttl !== undefined
       ? await collectErrors(errors, () => apps.generateKeys(app.id, type, { scopes: values.scopes, access_token_ttl: ttl }))
       : undefined;
@@ -299,11 +304,7 @@ export function applicationPages(router: Router, p: Portal): void {
   router.post('/applications/:id/keys/:keyType/settings', async (ctx) => {
     const type = keyTypeParam(ctx);
     const app = await apps.get(ctx.params['id']!);
-    const form = formOf(ctx);
-    const values = { access_token_ttl: form.text('access_token_ttl'), scopes: form.all('scopes') };
-    const errors: FieldErrors = {};
-    const ttl = parseSeconds(values.access_token_ttl, 'access_token_ttl', errors);
-    if (!values.scopes.length) errors['scopes'] = 'Choose at least one scope.';
+    const { values, errors, ttl } = keySetForm(formOf(ctx));
     const saved = !hasErrors(errors) && ttl !== undefined
       ? await collectErrors(errors, () => apps.updateKeySet(app.id, type, { scopes: values.scopes, access_token_ttl: ttl }))
       : undefined;

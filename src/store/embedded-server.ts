@@ -266,7 +266,7 @@ async function findOnPath(name: string): Promise<string | null> {
   return null;
 }
 
-async function isExecutable(path: string): Promise<boolean> {
+export async function isExecutable(path: string): Promise<boolean> {
   try {
     await access(path, fsConstants.X_OK);
     return true;
