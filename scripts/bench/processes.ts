@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../src/store/embedded-server.js';
 
 export const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
@@ -150,17 +150,6 @@ export function spawnChild(name: string, cmd: string, args: string[], opts: Spaw
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** Polls `url` until it answers 200, failing early if `child` dies. */
 export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
@@ -192,3 +181,5 @@ export function baseEnv(): NodeJS.ProcessEnv {
   }
   return env;
 }
+
+export { freePort };

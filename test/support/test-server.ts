@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,20 +9,11 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { connectStore, type Store } from '../../src/store/index.js';
+import { freePort } from '../../src/store/embedded-server.js';
 
 export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';
 export const DCR_TOKEN = 'test-initial-access-token-0123456789';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -81,3 +71,5 @@ export async function startTestServer(
     },
   };
 }
+
+export { freePort };
