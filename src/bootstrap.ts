@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { CLIENT_METADATA_POLICY } from './provider/index.js';
 import type { Services } from './services.js';
-import { hashToken } from './store/index.js';
 
 /**
  * Without ADMIN_CLIENT_SECRET a secret is generated once and kept in DATA_DIR (mode 0600),
@@ -43,12 +41,5 @@ export async function ensureAdminClient(s: Services): Promise<void> {
 
 /** DCR_INITIAL_ACCESS_TOKEN becomes a stored initial access token; a previous value stops working. */
 export async function ensureEnvInitialAccessToken(s: Services): Promise<void> {
-  const coll = s.store.collections.model('InitialAccessToken');
-  const value = s.config.dcrInitialAccessToken;
-  const id = value ? hashToken(value) : undefined;
-  await coll.deleteMany({ from_env: true, ...(id ? { _id: { $ne: id } } : {}) } as Record<string, unknown>);
-  if (!value) return;
-  const { InitialAccessToken } = s.holder.provider;
-  await new InitialAccessToken({ jti: value, policies: [CLIENT_METADATA_POLICY] } as ConstructorParameters<typeof InitialAccessToken>[0]).save();
-  await coll.updateOne({ _id: id! }, { $set: { from_env: true } as Record<string, unknown> });
+  await s.initialAccessTokens.ensureFromEnv(s.config.dcrInitialAccessToken);
 }

@@ -7,6 +7,7 @@ import { SigningKeys } from './keys/index.js';
 import { RateLimiter } from './limits/index.js';
 import { DatabaseHealth, Metrics } from './ops/index.js';
 import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
+import { InitialAccessTokens, RegisteredClients } from './registration/index.js';
 import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
 
@@ -30,8 +31,8 @@ export interface Services {
   markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
   /** Where this process itself answers (http://127.0.0.1:PORT), known once it listens. */
   selfUrl: string;
-  /** A new initial access token for dynamic registration; returns the value (shown once). */
-  createInitialAccessToken(expiresIn?: number): Promise<string>;
+  initialAccessTokens: InitialAccessTokens;
+  registeredClients: RegisteredClients;
 }
 
 export const MANAGEMENT_API_PATH = '/api';
@@ -69,8 +70,35 @@ export async function createServices(config: Config, store: Store, log: Logger):
     if (changed) log.info({ scopes: names, clients: changed }, 'removed scopes dropped from clients');
   });
   const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, async () => holderRef?.refresh());
-  const holder = new ProviderHolder(
-    { config, registry, adapter, hasher, tokens, log, metrics, health, audit },
+  const initialAccessTokens: InitialAccessTokens = new InitialAccessTokens(
+    store.collections.model('InitialAccessToken'),
+    store.collections.model('InitialAccessTokenUse'),
+    registry,
+    (expiresIn, value): Promise<string> => {
+      const { InitialAccessToken } = holder.provider;
+      return new InitialAccessToken({
+        ...(value ? { jti: value } : {}),
+        policies: [CLIENT_METADATA_POLICY],
+        ...(expiresIn ? { expiresIn } : {}),
+      } as ConstructorParameters<typeof InitialAccessToken>[0]).save();
+    },
+  );
+  const registeredClients = new RegisteredClients({
+    collections: store.collections,
+    clientAdapter: adapter('Client'),
+    adminClientId: config.adminClientId,
+    issueRegistrationAccessToken: (clientId): Promise<string> => {
+      const { RegistrationAccessToken } = holder.provider;
+      const Rat = RegistrationAccessToken as unknown as new (p: { clientId: string; policies: string[] }) => { save(): Promise<string> };
+      return new Rat({ clientId, policies: [CLIENT_METADATA_POLICY] }).save();
+    },
+  });
+  const holder: ProviderHolder = new ProviderHolder(
+    {
+      config, registry, adapter, hasher, tokens, log, metrics, health, audit,
+      clients: store.collections.clients,
+      registrationPolicies: initialAccessTokens,
+    },
     signingKeys,
     (keys) => inspector.setKeys(publicJwks(keys.jwks as { keys: Record<string, unknown>[] })),
   );
@@ -79,7 +107,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
 
   const s: Services = {
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
-    audit, limiter,
+    audit, limiter, initialAccessTokens, registeredClients,
     selfUrl: '',
     findClient: async (id) => (await holder.provider.Client.find(id)) as unknown as AuthClient | undefined,
     markAssertionUsed: async (clientId, jti, exp) => {
@@ -94,14 +122,6 @@ export async function createServices(config: Config, store: Store, log: Logger):
       } catch {
         return false;
       }
-    },
-    createInitialAccessToken: async (expiresIn) => {
-      const { InitialAccessToken } = holder.provider;
-      const iat = new InitialAccessToken({
-        policies: [CLIENT_METADATA_POLICY],
-        ...(expiresIn ? { expiresIn } : {}),
-      });
-      return iat.save();
     },
   };
   return s;

@@ -159,7 +159,7 @@ describe('signing keys and initial access tokens', () => {
   });
 
   it('creates, lists and revokes an initial access token', async () => {
-    const created = await okJson<{ id: string; initial_access_token: string }>(['initial-access-tokens', 'create', '--expires-in', '600', '--description', 'ci']);
+    const created = await okJson<{ id: string; initial_access_token: string }>(['initial-access-tokens', 'create', '--scope', 'orders:read', '--max-uses', '2', '--expires-in', '600', '--description', 'ci']);
     expect(created.initial_access_token.length).toBeGreaterThan(20);
     expect(await okJson<{ id: string }[]>(['initial-access-tokens', 'list'])).toEqual(expect.arrayContaining([expect.objectContaining({ id: created.id, description: 'ci' })]));
     await ok(['initial-access-tokens', 'revoke', '--', created.id]);

@@ -44,7 +44,7 @@ describe('expiry without relying on TTL indexes', () => {
 
   it('expires initial access tokens too', async () => {
     const coll = srv.store.collections.model('InitialAccessToken');
-    const value = await srv.services.createInitialAccessToken(60);
+    const { value } = await srv.services.initialAccessTokens.create({ expires_in: 60, allowed_scopes: [] as string[] });
     await coll.updateOne({ _id: hashToken(value) }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     const reg = await fetch(`${srv.url}/reg`, {
       method: 'POST',

@@ -59,7 +59,7 @@ describe('audit log', () => {
     const found = await eventually(async () => {
       const res = await request(srv.url).get('/api/audit-log?limit=50').set('Authorization', `Bearer ${admin}`);
       const actions = (res.body.entries as { action: string }[]).map((e) => e.action);
-      return ['client.register', 'token.revoke', 'POST /api/keys/rotate', 'POST /api/apis'].every((a) => actions.includes(a));
+      return ['client.register', 'token.revoke', 'signing_key.rotate', 'api.create'].every((a) => actions.includes(a));
     }, 5000);
     expect(found).toBe(true);
     const res = await request(srv.url).get('/api/audit-log?limit=200').set('Authorization', `Bearer ${admin}`);
@@ -68,7 +68,7 @@ describe('audit log', () => {
     expect(all).not.toContain(t);
     expect(all).not.toContain(DCR_TOKEN);
     const entry = (res.body.entries as { action: string; actor: string; ip: string; at: string }[])
-      .find((e) => e.action === 'POST /api/keys/rotate')!;
+      .find((e) => e.action === 'signing_key.rotate')!;
     expect(entry.actor).toBe('client:admin');
     expect(entry.ip).toBeTruthy();
     expect(Date.parse(entry.at)).toBeGreaterThan(0);

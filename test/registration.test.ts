@@ -51,7 +51,7 @@ describe('dynamic client registration (RFC 7591)', () => {
 
   it('accepts initial access tokens created by the admin, until revoked', async () => {
     const created = await request(url).post('/api/initial-access-tokens')
-      .set('Authorization', `Bearer ${admin}`).send({ expires_in: 600, description: 'ci' });
+      .set('Authorization', `Bearer ${admin}`).send({ expires_in: 600, description: 'ci', allowed_apis: ['https://billing.example.com'], max_uses: 2 });
     expect(created.status).toBe(201);
     const { id, initial_access_token: iat } = created.body as { id: string; initial_access_token: string };
     expect((await register({ scope: 'billing:read' }, iat)).status).toBe(201);
@@ -109,7 +109,7 @@ describe('dynamic client registration (RFC 7591)', () => {
 describe('client registration management (RFC 7592)', () => {
   it('reads, updates and deletes with the registration access token', async () => {
     const c = await registerClient(url, { client_name: 'managed', scope: 'billing:read' });
-    const auth = `Bearer ${c.registration_access_token}`;
+    let auth = `Bearer ${c.registration_access_token}`;
     const path = new URL(c.registration_client_uri).pathname;
 
     const read = await request(url).get(path).set('Authorization', auth);
@@ -128,6 +128,9 @@ describe('client registration management (RFC 7592)', () => {
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ client_name: 'renamed', access_token_strategy: 'jwt', access_token_ttl: 120 });
     expect(updated.body.client_secret).toBeUndefined();
+    // Each update rotates the registration access token.
+    expect(updated.body.registration_access_token).not.toBe(c.registration_access_token);
+    auth = `Bearer ${updated.body.registration_access_token}`;
 
     // The secret survived the update and the new settings apply to new tokens.
     const tok = await tokenRequest(url, c.client_id, c.client_secret);

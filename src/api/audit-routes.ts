@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 
+import { AUDIT_ACTIONS, MANAGEMENT_ROUTE_ACTIONS, type AuditAction } from '../audit/index.js';
 import type { AdminState } from './admin-auth.js';
 import { assertValid, compile } from '../http/index.js';
 import type { Services } from '../services.js';
@@ -7,7 +8,7 @@ import type { Services } from '../services.js';
 interface AuditQuery {
   limit?: number;
   before?: string;
-  action?: string;
+  action?: AuditAction;
   actor?: string;
   target?: string;
 }
@@ -17,7 +18,7 @@ const validateQuery = compile<AuditQuery>({
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 500 },
     before: { type: 'string', format: 'date-time' },
-    action: { type: 'string', maxLength: 200 },
+    action: { type: 'string', enum: [...AUDIT_ACTIONS] },
     actor: { type: 'string', maxLength: 300 },
     target: { type: 'string', maxLength: 500 },
   },
@@ -31,16 +32,22 @@ const validateQuery = compile<AuditQuery>({
 export function auditRoutes(router: Router, s: Services): void {
   router.use(async (ctx, next) => {
     await next();
-    if (ctx.method === 'GET' || ctx.status >= 400) return;
+    if (ctx.status >= 400) return;
+    const route = (ctx as { _matchedRoute?: string })._matchedRoute;
+    const action = route ? MANAGEMENT_ROUTE_ACTIONS[`${ctx.method} ${route}`] : undefined;
+    if (!action) return;
     const token = (ctx.state as Partial<AdminState>).token;
-    const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path;
-    const target = ctx.params?.['id'] ?? ctx.params?.['kid'];
+    // Route parameters arrive decoded once already; a creation names what it created.
+    const created = ctx.body && typeof ctx.body === 'object' ? ctx.body as Record<string, unknown> : {};
+    const target = ctx.params?.['id'] ?? ctx.params?.['kid']
+      ?? [created['id'], created['identifier'], created['kid']].find((v): v is string => typeof v === 'string');
+    const extra = (ctx.state as { auditDetails?: Record<string, unknown> }).auditDetails;
     void s.audit.record({
       actor: token ? `client:${token.record.client_id}` : 'unknown',
-      action: `${ctx.method} ${route}`,
-      ...(target ? { target: decodeURIComponent(target) } : {}),
+      action,
+      ...(target ? { target } : {}),
       ip: ctx.ip,
-      details: { status: ctx.status, ...(ctx.params ?? {}) },
+      details: { status: ctx.status, ...(ctx.params ?? {}), ...extra },
     });
   });
 

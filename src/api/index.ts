@@ -10,6 +10,7 @@ import { requireAdmin } from './admin-auth.js';
 import { apiRoutes } from './apis-routes.js';
 import { applicationRoutes } from './applications-routes.js';
 import { auditRoutes } from './audit-routes.js';
+import { clientRoutes } from './clients-routes.js';
 import { exportRoutes } from './export-routes.js';
 import { keyRoutes } from './keys-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -25,6 +26,7 @@ export function managementRouter(s: Services): Router {
   auditRoutes(router, s);
   apiRoutes(router, s);
   initialAccessTokenRoutes(router, s);
+  clientRoutes(router, s);
   keyRoutes(router, s);
   applicationRoutes(router, s);
   exportRoutes(router, s);

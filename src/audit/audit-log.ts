@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto';
 
 import type { Collection, Db, Filter } from 'mongodb';
 
+import type { AuditAction } from './actions.js';
+
 export interface AuditEntry {
   _id: string;
   at: Date;
-  /** Who: `client:<id>` for API callers, `user:<name>` for portal users, `system`. */
+  /**
+   * Who: `client:<id>` for API callers and RFC 7592, `user:<name>` for portal users,
+   * `initial_access_token:<id>` for registrations, `system`.
+   */
   actor: string;
-  /** What, e.g. `api.create`, `client.register`, `token.revoke`, `keys.rotate`. */
-  action: string;
+  /** What, from the one vocabulary in actions.ts. */
+  action: AuditAction;
   /** The thing acted on: an API identifier, a client id, a key id. Never a secret. */
   target?: string;
   /** From where: the request's source address. */
@@ -20,7 +25,8 @@ export interface AuditEntry {
 export type AuditInput = Omit<AuditEntry, '_id' | 'at'>;
 
 /** Keys whose values may never land in the log, wherever they appear in details. */
-const SECRET_KEYS = /secret|token|password|assertion|private|^d$|authorization/i;
+// `token` only at the end of a key: access_token_ttl and access_token_strategy are settings.
+const SECRET_KEYS = /secret|password|assertion|private|^d$|authorization|token$/i;
 
 function scrub(value: unknown, depth = 0): unknown {
   if (depth > 4 || value === null || typeof value !== 'object') return value;
@@ -58,7 +64,7 @@ export class AuditLog {
     }
   }
 
-  async list(q: { limit: number; before?: Date; action?: string; actor?: string; target?: string }): Promise<AuditEntry[]> {
+  async list(q: { limit: number; before?: Date; action?: AuditAction; actor?: string; target?: string }): Promise<AuditEntry[]> {
     const filter: Filter<AuditEntry> = {};
     if (q.before) filter.at = { $lt: q.before };
     if (q.action) filter.action = q.action;

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 import { Option, type Command } from 'commander';
 
-import { action, integer, list, str, type Io } from './context.js';
+import { action, collect, integer, list, str, type Io } from './context.js';
 import { CliError } from './errors.js';
 import { details, table } from './output.js';
 
@@ -20,6 +20,10 @@ interface InitialAccessToken {
   description?: string;
   from_env?: boolean;
   initial_access_token?: string;
+  all_apis?: boolean;
+  allowed_apis?: string[];
+  allowed_scopes?: string[];
+  remaining_uses?: number | null;
 }
 
 const SECRET_CAVEAT = `
@@ -52,21 +56,36 @@ export function serverCommands(program: Command, io: Io): void {
 
   const iat = program.command('initial-access-tokens').description('Initial access tokens for dynamic client registration (RFC 7591)');
 
-  iat.command('create').description('Create one; its value is shown once')
-    .option('--expires-in <seconds>', 'lifetime (>= 60); default: never expires', integer('--expires-in', 60))
+  iat.command('create').description('Create one with its registration policy; its value is shown once')
+    .option('--api <identifier>', 'clients may register scopes of this API (repeatable)', collect)
+    .option('--scope <name>', 'clients may register this scope (repeatable)', collect)
+    .addOption(new Option('--format <format>', 'token format allowed (repeatable); default: both').choices(['jwt', 'opaque']).argParser((v: string, p: string[] = []) => [...p, v]))
+    .option('--max-ttl <seconds>', 'longest access_token_ttl a client may register', integer('--max-ttl', 1))
+    .option('--max-uses <n>', 'registrations it allows (default 1)', integer('--max-uses', 1))
+    .option('--unlimited-uses', 'no limit on registrations')
+    .option('--expires-in <seconds>', 'lifetime (>= 60); default: one day', integer('--expires-in', 60))
     .option('--description <text>', 'what it is for')
     .action(action(io, async (ctx, _args, opts) => {
+      const apis = list(opts, 'api');
+      const scopes = list(opts, 'scope');
+      const formats = list(opts, 'format');
       const body = {
+        ...(apis ? { allowed_apis: apis } : {}),
+        ...(scopes ? { allowed_scopes: scopes } : {}),
+        ...(formats ? { token_formats: formats } : {}),
+        ...(typeof opts['maxTtl'] === 'number' ? { max_access_token_ttl: opts['maxTtl'] } : {}),
+        ...(typeof opts['maxUses'] === 'number' ? { max_uses: opts['maxUses'] } : {}),
+        ...(opts['unlimitedUses'] ? { max_uses: null } : {}),
         ...(typeof opts['expiresIn'] === 'number' ? { expires_in: opts['expiresIn'] } : {}),
         ...(str(opts, 'description') ? { description: str(opts, 'description') } : {}),
       };
       const t = await (await ctx.admin()).call<InitialAccessToken>('POST', '/initial-access-tokens', body);
-      ctx.print(t, () => details({ ...t }, ['id', 'initial_access_token', 'expires_at', 'description']));
+      ctx.print(t, () => details({ ...t }, ['id', 'initial_access_token', 'expires_at', 'max_uses', 'allowed_apis', 'allowed_scopes', 'token_formats', 'max_access_token_ttl', 'description']));
     }));
 
   iat.command('list').description('List live ones (ids only: values are not kept)').action(action(io, async (ctx) => {
     const { initial_access_tokens: all } = await (await ctx.admin()).call<{ initial_access_tokens: InitialAccessToken[] }>('GET', '/initial-access-tokens');
-    ctx.print(all, () => table(all.map((t) => ({ ...t })), [['id', 'ID'], ['expires_at', 'EXPIRES'], ['from_env', 'FROM ENV'], ['description', 'DESCRIPTION']]));
+    ctx.print(all, () => table(all.map((t) => ({ ...t, allows: t.all_apis ? 'all APIs' : [...(t.allowed_apis ?? []), ...(t.allowed_scopes ?? [])].join(' ') })), [['id', 'ID'], ['expires_at', 'EXPIRES'], ['remaining_uses', 'USES LEFT'], ['allows', 'ALLOWS'], ['from_env', 'FROM ENV'], ['description', 'DESCRIPTION']]));
   }));
 
   iat.command('revoke').description('Revoke one').argument('<id>').action(action(io, async (ctx, [id]) => {

@@ -1,3 +1,4 @@
+import type { AuditAction } from '../audit/index.js';
 import type { Context } from 'koa';
 
 import { applicationsOf, type Applications } from '../applications/index.js';
@@ -101,7 +102,7 @@ export async function redirectWithFlash(p: Portal, ctx: Context, url: string, fl
 export function audit(
   p: Portal,
   ctx: Context,
-  action: string,
+  action: AuditAction,
   target?: string,
   details?: Record<string, unknown>,
   actor?: string,

@@ -7,12 +7,16 @@ import type { Config } from '../config/index.js';
 import type { KeySet, SigningAlg } from '../keys/index.js';
 import type { DatabaseHealth, Metrics } from '../ops/index.js';
 import { isDatabaseUnavailable } from '../ops/index.js';
-import type { SecretHasher } from '../store/index.js';
+import { hashToken, type ClientRecord, type SecretHasher } from '../store/index.js';
+import type { Collection } from 'mongodb';
 import type { TokenStore } from '../tokens/token-store.js';
+import type { RegistrationPolicy } from '../registration/policy.js';
 import {
   AUTH_METHODS, CLIENT_ASSERTION_ALGS, DEFAULT_ACCESS_TOKEN_TTL, EXTRA_CLIENT_METADATA,
-  extraClientMetadataValidator, registrationPolicy,
+  extraClientMetadataValidator,
 } from './client-metadata.js';
+import { initialAccessTokenOf, managedClientMetadataOf, registrationBodyOf } from './internals.js';
+import { registrationPolicy } from './registration-policy.js';
 import { resourceIndicatorsFeature } from './resource-indicators.js';
 import { providerResponses } from './provider-responses.js';
 
@@ -30,6 +34,12 @@ export interface ProviderDeps {
   metrics: Metrics;
   health: DatabaseHealth;
   audit: AuditLog;
+  clients: Collection<ClientRecord>;
+  /** Initial access token policies (src/registration). */
+  registrationPolicies: {
+    policyOf(initialAccessToken: string): Promise<RegistrationPolicy | undefined>;
+    reserveUse(initialAccessToken: string): Promise<boolean>;
+  };
 }
 
 /**
@@ -99,10 +109,14 @@ export function buildProvider(d: ProviderDeps): Provider {
             registry,
             maxAccessTokenTtl: config.maxAccessTokenTtl,
             systemScopesAllowed: false,
+            policyOf: (iat) => d.registrationPolicies.policyOf(iat),
+            reserveUse: (iat) => d.registrationPolicies.reserveUse(iat),
           }),
         },
       },
-      registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
+      // Every update answers with a new registration access token and ends the old one, so a
+      // leaked token stops working at its owner's next update (RFC 7592 §2.2 allows this).
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       resourceIndicators: resourceIndicatorsFeature({
         registry,
         maxAccessTokenTtl: config.maxAccessTokenTtl,
@@ -140,16 +154,7 @@ export function buildProvider(d: ProviderDeps): Provider {
     const keyType = token.extra?.['key_type'];
     d.metrics.tokensIssued.inc({ format, key_type: typeof keyType === 'string' ? keyType : 'none' });
   };
-  for (const [event, action] of [
-    ['registration_create.success', 'client.register'],
-    ['registration_update.success', 'client.update'],
-    ['registration_delete.success', 'client.delete'],
-  ] as const) {
-    // These events are in oidc-provider's docs but not in its type map.
-    (provider as unknown as NodeJS.EventEmitter).on(event, (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
-      void d.audit.record({ actor: 'registration', action, target: client.clientId, ip: ctx.ip });
-    });
-  }
+  recordRegistrations(provider, d.audit);
   // oidc-provider emits "saved" for stored (opaque) tokens and "issued" for structured ones.
   provider.on('client_credentials.saved', countIssued('opaque'));
   provider.on('client_credentials.issued', countIssued('jwt'));
@@ -161,6 +166,7 @@ export function buildProvider(d: ProviderDeps): Provider {
     registry,
     hasher,
     findClient: (id) => provider.Client.find(id) as Promise<{ clientSecret?: string } | undefined>,
+    isDisabled: async (id) => Boolean(await d.clients.findOne({ _id: id, 'metadata.disabled': true }, { projection: { _id: 1 } })),
   }));
   return provider;
 }
@@ -188,4 +194,42 @@ function keepBuiltClients(provider: Provider, adapter: ProviderDeps['adapter']):
     }
     return client;
   };
+}
+
+/** What the audit log keeps of a client's settings: the ones that decide what its tokens carry. */
+function settingsOf(m: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!m) return {};
+  const keep = ['client_name', 'scope', 'access_token_strategy', 'access_token_ttl'];
+  return Object.fromEntries(keep.filter((k) => m[k] !== undefined).map((k) => [k, m[k]]));
+}
+
+/**
+ * RFC 7591/7592 changes in the audit log: a registration names the initial access token it
+ * used, an update what changed.
+ */
+function recordRegistrations(provider: Provider, audit: AuditLog): void {
+  // These events are in oidc-provider's docs but not in its type map.
+  const events = provider as unknown as NodeJS.EventEmitter;
+  events.on('registration_create.success', (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+    const iat = initialAccessTokenOf(ctx);
+    void audit.record({
+      actor: iat ? `initial_access_token:${hashToken(iat)}` : 'registration',
+      action: 'client.register',
+      target: client.clientId,
+      ip: ctx.ip,
+      details: settingsOf(registrationBodyOf(ctx)),
+    });
+  });
+  events.on('registration_update.success', (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+    void audit.record({
+      actor: `client:${client.clientId}`,
+      action: 'client.update',
+      target: client.clientId,
+      ip: ctx.ip,
+      details: { before: settingsOf(managedClientMetadataOf(ctx)), after: settingsOf(registrationBodyOf(ctx)) },
+    });
+  });
+  events.on('registration_delete.success', (ctx: KoaContextWithOIDC, client: { clientId: string }) => {
+    void audit.record({ actor: `client:${client.clientId}`, action: 'client.delete', target: client.clientId, ip: ctx.ip });
+  });
 }

@@ -2,13 +2,12 @@ import { errors } from 'oidc-provider';
 
 import type { ApiRegistry } from '../apis/index.js';
 import { SCOPE_TOKEN } from '../apis/index.js';
+import { DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
 import { compile, describeErrors } from '../http/index.js';
-import { NEVER_EXPIRING_TTL } from '../store/index.js';
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
-export const DEFAULT_ACCESS_TOKEN_TTL = 3600;
-export { NEVER_EXPIRING_TTL } from '../store/index.js';
+export { DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
 
 /** Our own client metadata, beyond RFC 7591. */
 export const EXTRA_CLIENT_METADATA = [
@@ -17,9 +16,9 @@ export const EXTRA_CLIENT_METADATA = [
   // Set only by the management API and portal, never through dynamic registration.
   'key_type',
   'application_id',
+  // Set from the initial access token at registration; bounds every RFC 7592 update.
+  'registration_policy',
 ] as const;
-
-const INTERNAL_ONLY = ['key_type', 'application_id'] as const;
 
 /**
  * What dynamic registration and the management API accept. Unknown metadata is ignored, as
@@ -94,15 +93,6 @@ export function checkClientMetadata(
   return undefined;
 }
 
-/** The `features.registration.policies` entry applied to every registration and update. */
-export function registrationPolicy(o: MetadataPolicyOptions) {
-  return async function clientMetadataPolicy(_ctx: unknown, properties: Record<string, unknown>) {
-    for (const key of INTERNAL_ONLY) delete properties[key];
-    const problem = checkClientMetadata(properties, o);
-    if (problem) throw new errors.InvalidClientMetadata(problem);
-  };
-}
-
 /**
  * oidc-provider calls this for each extra property on every client load as well as at
  * registration, so it only fills defaults and guards types; policy limits live above.
@@ -124,6 +114,11 @@ export function extraClientMetadataValidator(
       if (value === undefined) metadata[key] = DEFAULT_ACCESS_TOKEN_TTL;
       else if (!Number.isInteger(value) || value === 0) {
         throw new errors.InvalidClientMetadata('access_token_ttl must be a non-zero integer');
+      }
+      break;
+    case 'registration_policy':
+      if (value !== undefined && (typeof value !== 'object' || value === null)) {
+        throw new errors.InvalidClientMetadata('registration_policy must be an object');
       }
       break;
     case 'key_type':

@@ -26,6 +26,25 @@ interface Options {
   registry: ApiRegistry;
   hasher: SecretHasher;
   findClient(id: string): Promise<{ clientSecret?: string } | undefined>;
+  /** A disabled client's registration access token must not be spent on a refusal. */
+  isDisabled(id: string): Promise<boolean>;
+}
+
+/** Client metadata an RFC 7591/7592 answer carries, beside the registration fields. */
+const REGISTRATION_RESPONSE = new Set([
+  'client_id', 'client_secret', 'client_id_issued_at', 'client_secret_expires_at',
+  'registration_access_token', 'registration_client_uri',
+  'client_name', 'contacts', 'grant_types', 'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg',
+  'jwks', 'scope', 'access_token_strategy', 'access_token_ttl',
+]);
+
+/** The client id of /reg/{id}; broken percent-encoding is the caller's error, not ours. */
+function registrationClientId(path: string): string | undefined {
+  try {
+    return decodeURIComponent(path.slice('/reg/'.length));
+  } catch {
+    return undefined;
+  }
 }
 
 type Body = Record<string, unknown>;
@@ -39,7 +58,20 @@ export function providerResponses(o: Options) {
     const isRfc8414 = ctx.path === RFC8414_PATH;
     if (isRfc8414) ctx.path = OIDC_DISCOVERY_PATH;
 
-    if (ctx.method === 'PUT' && ctx.path.startsWith('/reg/')) await checkUpdateSecret(ctx, o);
+    if (ctx.path.startsWith('/reg/')) {
+      const clientId = registrationClientId(ctx.path);
+      if (clientId === undefined) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_request', error_description: 'the client id in the path is not valid percent-encoding' };
+        return;
+      }
+      if (await o.isDisabled(clientId)) {
+        ctx.status = 403;
+        ctx.body = { error: 'invalid_client', error_description: 'this client is disabled' };
+        return;
+      }
+      if (ctx.method === 'PUT') await checkUpdateSecret(ctx, o, clientId);
+    }
 
     await next();
 
@@ -78,8 +110,12 @@ export function providerResponses(o: Options) {
       }
     }
 
-    if (ctx.path.startsWith('/reg') && ctx.body && typeof ctx.body === 'object') {
+    if (ctx.path.startsWith('/reg') && ctx.status < 300 && ctx.body && typeof ctx.body === 'object') {
       const body = ctx.body as Body;
+      // Only what applies to client credentials is answered (no browser-flow defaults).
+      for (const key of Object.keys(body)) {
+        if (!REGISTRATION_RESPONSE.has(key)) delete body[key];
+      }
       // Only a freshly generated secret is plaintext; a stored one is a hash and stays private.
       if (typeof body['client_secret'] === 'string' && SecretHasher.isHashed(body['client_secret'])) {
         delete body['client_secret'];
@@ -92,13 +128,13 @@ export function providerResponses(o: Options) {
  * RFC 7592 §2.2: an update may repeat client_secret, which must match. oidc-provider compares
  * it with the stored value, a hash here, so the check happens here and the hash is passed on.
  */
-async function checkUpdateSecret(ctx: Context, o: Options): Promise<void> {
+async function checkUpdateSecret(ctx: Context, o: Options, clientId: string): Promise<void> {
   if (!ctx.is('application/json')) return;
   const body = await readJson(ctx);
   // oidc-provider reads an already-parsed body from here (koa-bodyparser's convention).
   (ctx.request as unknown as { body: unknown }).body = body;
   if (!body || typeof body !== 'object' || !('client_secret' in body)) return;
-  const client = await o.findClient(decodeURIComponent(ctx.path.slice('/reg/'.length)));
+  const client = await o.findClient(clientId);
   const presented = (body as Body)['client_secret'];
   if (client?.clientSecret && typeof presented === 'string' && o.hasher.verify(presented, client.clientSecret)) {
     (body as Body)['client_secret'] = client.clientSecret;

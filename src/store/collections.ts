@@ -85,6 +85,8 @@ export function collectionsOf(db: Db, o: { tokenCacheSize?: number } = {}): Coll
 /** oidc-provider models this server persists (no interactive flows, so no sessions or codes). */
 export const PERSISTED_MODELS = [
   'InitialAccessToken',
+  // Not an oidc-provider model: one record per registration an initial access token made.
+  'InitialAccessTokenUse',
   'RegistrationAccessToken',
   'ReplayDetection',
 ] as const;
@@ -95,7 +97,7 @@ export const PERSISTED_MODELS = [
  * store and the token response read a lifetime this long as "no expiry". Client metadata
  * cannot ask for it directly (negative values mean never).
  */
-export const NEVER_EXPIRING_TTL = 100 * 365 * 24 * 3600;
+export { NEVER_EXPIRING_TTL } from '../consts/index.js';
 
 export function isLive(expiresAt: Date | null | undefined, now = Date.now()): boolean {
   return expiresAt == null || expiresAt.getTime() > now;

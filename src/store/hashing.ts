@@ -28,9 +28,14 @@ export class SecretHasher {
     return value.startsWith(SECRET_PREFIX);
   }
 
+  /** Always the HMAC of what is given, so a stored hash presented as a secret never matches. */
   hash(secret: string): string {
-    if (SecretHasher.isHashed(secret)) return secret;
     return SECRET_PREFIX + createHmac('sha256', this.#key).update(secret).digest('base64url');
+  }
+
+  /** For storage: a value that is already a hash (a client record being re-saved) stays as it is. */
+  forStorage(secret: string): string {
+    return SecretHasher.isHashed(secret) ? secret : this.hash(secret);
   }
 
   /** Constant-time: the comparison cost does not depend on where the values differ. */

@@ -4,7 +4,7 @@
  * and the embedded local server used when no MONGODB_URI is given.
  */
 export { connectStore, type Store } from './mongo.js';
-export { isLive, NEVER_EXPIRING_TTL, type Collections, type TokenRecord, type ClientRecord } from './collections.js';
+export { isLive, NEVER_EXPIRING_TTL, type Collections, type TokenRecord, type ClientRecord, type ModelRecord } from './collections.js';
 export { createAdapterFactory } from './oidc-adapter.js';
 export { hashToken, SecretHasher } from './hashing.js';
 export { startSweeper, sweepExpired } from './sweeper.js';

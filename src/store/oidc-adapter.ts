@@ -25,7 +25,7 @@ function withoutJti(payload: AdapterPayload): AdapterPayload {
 
 class ClientAdapter implements Adapter {
   readonly #o: AdapterOptions;
-  readonly #cache = new Map<string, { at: number; payload: AdapterPayload }>();
+  readonly #cache = new Map<string, { at: number; payload: AdapterPayload | undefined }>();
 
   constructor(o: AdapterOptions) {
     this.#o = o;
@@ -34,7 +34,7 @@ class ClientAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload): Promise<void> {
     const metadata = { ...payload };
     if (typeof metadata.client_secret === 'string') {
-      metadata.client_secret = this.#o.hasher.hash(metadata.client_secret);
+      metadata.client_secret = this.#o.hasher.forStorage(metadata.client_secret);
     }
     const now = new Date();
     await this.#o.collections.clients.updateOne(
@@ -54,7 +54,8 @@ class ClientAdapter implements Adapter {
       this.#cache.delete(id);
       return undefined;
     }
-    const payload = doc.metadata as AdapterPayload;
+    // A disabled client is, to oidc-provider and our own endpoints, a client that does not exist.
+    const payload = doc.metadata['disabled'] === true ? undefined : doc.metadata as AdapterPayload;
     if (ttl > 0) {
       if (this.#cache.size > 10_000) this.#cache.clear();
       this.#cache.set(id, { at: Date.now(), payload });

@@ -1,0 +1,84 @@
+import type Router from '@koa/router';
+
+import { assertValid, compile } from '../http/index.js';
+import { MAX_PAGE, type ClientSource } from '../registration/index.js';
+import type { Services } from '../services.js';
+
+interface ListQuery {
+  limit?: number;
+  after?: string;
+  source?: ClientSource;
+}
+
+const validateList = compile<ListQuery>({
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+    after: { type: 'string', minLength: 1, maxLength: 400 },
+    source: { type: 'string', enum: ['registration', 'application', 'system'] },
+  },
+  additionalProperties: false,
+});
+
+/** Query strings are text; `limit` becomes a number only when it is all digits. */
+function listQuery(query: Record<string, unknown>): unknown {
+  const { limit, ...rest } = query;
+  return {
+    ...rest,
+    ...(limit !== undefined ? { limit: typeof limit === 'string' && /^\d+$/.test(limit) ? Number(limit) : limit } : {}),
+  };
+}
+
+/**
+ * Every client, dynamically registered or not: list, read, disable, enable, delete, and
+ * revoke or rotate a client's RFC 7592 registration access token.
+ */
+export function clientRoutes(router: Router, s: Services): void {
+  const clients = s.registeredClients;
+
+  router.get('/clients', async (ctx) => {
+    const query = listQuery(ctx.query);
+    assertValid(validateList, query);
+    const page = await clients.list(query);
+    if (page.next) {
+      const next = new URLSearchParams({ ...(query.source ? { source: query.source } : {}), limit: String(query.limit ?? page.clients.length), after: page.next });
+      ctx.set('Link', `<${s.config.issuer}/api/clients?${next.toString()}>; rel="next"`);
+    }
+    ctx.body = page;
+  });
+
+  router.get('/clients/:id', async (ctx) => {
+    ctx.body = await clients.get(ctx.params['id']!);
+  });
+
+  router.post('/clients/:id/disable', async (ctx) => {
+    ctx.body = await clients.setDisabled(ctx.params['id']!, true);
+  });
+
+  router.post('/clients/:id/enable', async (ctx) => {
+    ctx.body = await clients.setDisabled(ctx.params['id']!, false);
+  });
+
+  router.delete('/clients/:id', async (ctx) => {
+    await clients.delete(ctx.params['id']!);
+    ctx.status = 204;
+  });
+
+  router.post('/clients/:id/registration-access-token', async (ctx) => {
+    const id = ctx.params['id']!;
+    const token = await clients.rotateRegistrationAccessToken(id);
+    ctx.status = 201;
+    // Shown once, like a registration's own answer.
+    ctx.body = {
+      client_id: id,
+      registration_access_token: token,
+      registration_client_uri: `${s.config.issuer}/reg/${encodeURIComponent(id)}`,
+    };
+  });
+
+  router.delete('/clients/:id/registration-access-token', async (ctx) => {
+    await clients.get(ctx.params['id']!);
+    await clients.revokeRegistrationAccessTokens(ctx.params['id']!);
+    ctx.status = 204;
+  });
+}

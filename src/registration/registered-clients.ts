@@ -1,0 +1,151 @@
+import type { Collection, Filter } from 'mongodb';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+import { badRequest, notFound } from '../http/index.js';
+import { revokeTokens, type ClientRecord, type Collections, type ModelRecord } from '../store/index.js';
+import { isRegistrationPolicy, type RegistrationPolicy } from './policy.js';
+
+export type ClientSource = 'registration' | 'application' | 'system';
+
+export interface ClientView {
+  client_id: string;
+  client_name?: string;
+  source: ClientSource;
+  disabled: boolean;
+  scope?: string;
+  access_token_strategy?: string;
+  access_token_ttl?: number;
+  token_endpoint_auth_method?: string;
+  application_id?: string;
+  key_type?: string;
+  registration_policy?: RegistrationPolicy;
+  created_at?: Date;
+  updated_at?: Date;
+}
+
+export interface ClientPage {
+  clients: ClientView[];
+  /** Opaque cursor for the next page; null on the last one. */
+  next: string | null;
+}
+
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 500;
+
+/** Creates a registration access token for a client and returns its value (shown once). */
+export type IssueRegistrationAccessToken = (clientId: string) => Promise<string>;
+
+export interface RegisteredClientsDeps {
+  collections: Collections;
+  clientAdapter: Adapter;
+  adminClientId: string;
+  issueRegistrationAccessToken: IssueRegistrationAccessToken;
+}
+
+const cursorOf = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+function idOfCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!id || cursorOf(id) !== cursor) throw badRequest('after: not a cursor this server gave');
+  return id;
+}
+
+/**
+ * The administrator's side of dynamic registration: every client, where it came from, and
+ * the levers on it (disable, enable, delete, registration access tokens).
+ */
+export class RegisteredClients {
+  readonly #d: RegisteredClientsDeps;
+  readonly #rats: Collection<ModelRecord>;
+
+  constructor(d: RegisteredClientsDeps) {
+    this.#d = d;
+    this.#rats = d.collections.model('RegistrationAccessToken');
+  }
+
+  #view(doc: ClientRecord): ClientView {
+    const m = doc.metadata as Record<string, unknown>;
+    const str = (k: string) => (typeof m[k] === 'string' ? { [k]: m[k] as string } : {});
+    const source: ClientSource = doc._id === this.#d.adminClientId
+      ? 'system'
+      : typeof m['application_id'] === 'string' ? 'application' : 'registration';
+    return {
+      client_id: doc._id,
+      ...str('client_name'),
+      source,
+      disabled: m['disabled'] === true,
+      ...str('scope'),
+      ...str('access_token_strategy'),
+      ...(typeof m['access_token_ttl'] === 'number' ? { access_token_ttl: m['access_token_ttl'] } : {}),
+      ...str('token_endpoint_auth_method'),
+      ...str('application_id'),
+      ...str('key_type'),
+      ...(isRegistrationPolicy(m['registration_policy']) ? { registration_policy: m['registration_policy'] } : {}),
+      ...(doc.created_at ? { created_at: doc.created_at } : {}),
+      ...(doc.updated_at ? { updated_at: doc.updated_at } : {}),
+    };
+  }
+
+  /** A page in client id order, optionally of one source only. */
+  async list(q: { limit?: number; after?: string; source?: ClientSource }): Promise<ClientPage> {
+    const limit = Math.min(q.limit ?? DEFAULT_PAGE, MAX_PAGE);
+    const id: { $gt?: string; $ne?: string; $eq?: string } = q.after ? { $gt: idOfCursor(q.after) } : {};
+    const filter: Filter<ClientRecord> = {};
+    if (q.source === 'system') id.$eq = this.#d.adminClientId;
+    if (q.source === 'registration') id.$ne = this.#d.adminClientId;
+    if (q.source === 'application') filter['metadata.application_id'] = { $exists: true };
+    if (q.source === 'registration') filter['metadata.application_id'] = { $exists: false };
+    if (Object.keys(id).length) filter._id = id;
+    const docs = await this.#d.collections.clients.find(filter, { sort: { _id: 1 }, limit: limit + 1 }).toArray();
+    const page = docs.slice(0, limit).map((d) => this.#view(d));
+    return { clients: page, next: docs.length > limit ? cursorOf(page[page.length - 1]!.client_id) : null };
+  }
+
+  async get(id: string): Promise<ClientView> {
+    const doc = await this.#d.collections.clients.findOne({ _id: id });
+    if (!doc) throw notFound('client not found');
+    return this.#view(doc);
+  }
+
+  async #changeable(id: string): Promise<ClientRecord> {
+    if (id === this.#d.adminClientId) throw badRequest('the admin client is managed through the environment');
+    const doc = await this.#d.collections.clients.findOne({ _id: id });
+    if (!doc) throw notFound('client not found');
+    return doc;
+  }
+
+  /**
+   * A disabled client cannot authenticate anywhere, and the tokens it holds are revoked; the
+   * client cache of other instances lets it in for at most CLIENT_CACHE_SECONDS more.
+   */
+  async setDisabled(id: string, disabled: boolean): Promise<ClientView> {
+    const doc = await this.#changeable(id);
+    const metadata = { ...doc.metadata } as AdapterPayload;
+    if (disabled) metadata['disabled'] = true;
+    else delete metadata['disabled'];
+    await this.#d.clientAdapter.upsert(id, metadata, 0);
+    if (disabled) await revokeTokens(this.#d.collections, { client: id });
+    return this.get(id);
+  }
+
+  /** Deletes the client (its tokens are revoked first) and its registration access tokens. */
+  async delete(id: string): Promise<void> {
+    await this.#changeable(id);
+    await this.#d.clientAdapter.destroy(id);
+    await this.revokeRegistrationAccessTokens(id);
+  }
+
+  async revokeRegistrationAccessTokens(id: string): Promise<number> {
+    const r = await this.#rats.deleteMany({ 'payload.clientId': id });
+    return r.deletedCount;
+  }
+
+  /** Every earlier registration access token stops working; the new value is shown once. */
+  async rotateRegistrationAccessToken(id: string): Promise<string> {
+    const doc = await this.#changeable(id);
+    if (typeof (doc.metadata as Record<string, unknown>)['application_id'] === 'string') {
+      throw badRequest('application key sets are managed through /applications, not RFC 7592');
+    }
+    await this.revokeRegistrationAccessTokens(id);
+    return this.#d.issueRegistrationAccessToken(id);
+  }
+}
