@@ -13,6 +13,7 @@ import {
   AUTH_METHODS, CLIENT_ASSERTION_ALGS, DEFAULT_ACCESS_TOKEN_TTL, EXTRA_CLIENT_METADATA,
   extraClientMetadataValidator, registrationPolicy,
 } from './client-metadata.js';
+import { urlsFromIssuer } from './issuer-urls.js';
 import { resourceIndicatorsFeature } from './resource-indicators.js';
 import { providerResponses } from './provider-responses.js';
 
@@ -116,7 +117,10 @@ export function buildProvider(d: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // Mounted in our app, whose proxy settings (hops) decide ctx.ip; kept alike for its own contexts.
+  provider.proxy = config.trustProxyHops > 0;
+  provider.maxIpsCount = config.trustProxyHops;
+  urlsFromIssuer(provider);
 
   // Secrets are stored as keyed hashes (see store/oidc-adapter); compare against that.
   const hasher = d.hasher;
