@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError, DEV_KEY_ENCRYPTION_SECRET, loadConfig } from '../src/config/index.js';
+import { MAIN, spawnServer } from './support/processes.js';
 
 const SECRET = 'a-key-encryption-secret-of-32-characters-or-more';
 
@@ -98,5 +101,14 @@ describe('configuration from the environment', () => {
     ['RATE_LIMIT_REVOCATION_FEED_PER_CLIENT', '1.5'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+});
+
+describe.runIf(existsSync(MAIN))('the server process', () => {
+  it('exits 2 naming KEY_ENCRYPTION_SECRET when ISSUER is https and it is unset', async () => {
+    const run = spawnServer({ ISSUER: 'https://auth.example.com', KEY_ENCRYPTION_SECRET: '' }, 0);
+    const code = await new Promise((r) => run.child.once('exit', r));
+    expect(code).toBe(2);
+    expect(run.log.join('')).toMatch(/KEY_ENCRYPTION_SECRET is required/);
   });
 });
