@@ -3,7 +3,7 @@ import Koa from 'koa';
 
 import { managementRouter } from './api/index.js';
 import { jsonErrors, HttpError } from './http/index.js';
-import { tokenRateLimit } from './limits/index.js';
+import { authenticatedEndpointLimits, tokenRateLimit } from './limits/index.js';
 import {
   isDatabaseUnavailable, opsRoutes, requestContext, serviceUnavailable,
 } from './ops/index.js';
@@ -53,7 +53,10 @@ async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> 
 }
 
 export function createApp(s: Services): Koa {
-  const app = new Koa({ proxy: s.config.trustProxy });
+  const hops = s.config.trustProxyHops;
+  // Only the last `hops` X-Forwarded-For entries were written by our proxies; the rest came
+  // from the client and would let it pick the address every per-address limit counts.
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   app.silent = true;
 
   const router = new Router();
@@ -63,16 +66,28 @@ export function createApp(s: Services): Koa {
     findClient: s.findClient,
     markAssertionUsed: s.markAssertionUsed,
   };
-  router.post(INTROSPECTION_PATH, introspectionEndpoint({
+  const c = s.config;
+  const introspectionLimits = authenticatedEndpointLimits(s.limiter, 'introspection', () => ({
+    perClient: c.rateLimitIntrospectionPerClient, perAddress: c.rateLimitIntrospectionPerAddress,
+  }));
+  const revocationLimits = authenticatedEndpointLimits(s.limiter, 'revocation', () => ({
+    perClient: c.rateLimitRevocationPerClient, perAddress: c.rateLimitRevocationPerAddress,
+  }));
+  const feedLimits = authenticatedEndpointLimits(s.limiter, 'revocation feed', () => ({
+    perClient: c.rateLimitRevocationFeedPerClient, perAddress: c.rateLimitRevocationFeedPerAddress,
+  }));
+  router.post(INTROSPECTION_PATH, introspectionLimits.byAddress, introspectionEndpoint({
     ...authDeps,
+    onAuthenticated: introspectionLimits.byClient,
     inspector: s.inspector,
     registry: s.registry,
     adminClientId: s.config.adminClientId,
     endpointUrl: endpoint(INTROSPECTION_PATH),
     onResult: (active) => s.metrics.introspections.inc({ result: active ? 'active' : 'inactive' }),
   }));
-  router.post(REVOCATION_PATH, revocationEndpoint({
+  router.post(REVOCATION_PATH, revocationLimits.byAddress, revocationEndpoint({
     ...authDeps,
+    onAuthenticated: revocationLimits.byClient,
     inspector: s.inspector,
     tokens: s.tokens,
     adminClientId: s.config.adminClientId,
@@ -85,14 +100,16 @@ export function createApp(s: Services): Koa {
       details: { client_id: token.record.client_id, format: token.record.format },
     }),
   }));
-  router.get(REVOCATION_FEED_PATH, revocationFeedEndpoint({
+  router.get(REVOCATION_FEED_PATH, feedLimits.byAddress, revocationFeedEndpoint({
     ...authDeps,
+    onAuthenticated: feedLimits.byClient,
     tokens: s.store.collections.tokens,
     registry: s.registry,
     adminClientId: s.config.adminClientId,
     endpointUrl: endpoint(REVOCATION_FEED_PATH),
   }));
   opsRoutes(router, {
+    metricsToken: s.config.metricsToken,
     health: s.health,
     metrics: s.metrics,
     keysLoaded: () => s.holder.keys.signingKid.size > 0,

@@ -12,6 +12,8 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+const boundTo = (config: Config) => `port ${config.port} on ${config.host ?? 'every interface'}`;
+
 /** No database configured: run a local one with its data under DATA_DIR, kept across restarts. */
 async function databaseFor(config: Config): Promise<EmbeddedServer | undefined> {
   if (config.mongodbUri) return undefined;
@@ -27,7 +29,7 @@ async function databaseFor(config: Config): Promise<EmbeddedServer | undefined> 
 async function serve(config: Config, embedded?: EmbeddedServer): Promise<void> {
   const running = await startServer(config);
   if (!cluster.isWorker) {
-    say(`keyforge listening on ${config.issuer} (database: ${embedded ? `embedded ${embedded.kind}` : 'MONGODB_URI'})`);
+    say(`keyforge listening on ${config.issuer} (${boundTo(config)}; database: ${embedded ? `embedded ${embedded.kind}` : 'MONGODB_URI'})`);
   }
   let stopping = false;
   const stop = async (signal: string) => {
@@ -67,7 +69,7 @@ async function supervise(config: Config, count: number): Promise<void> {
     first.once('exit', (code) => fail(new Error(`first worker exited with ${code}`)));
   });
   for (let i = 1; i < count; i++) fork();
-  say(`keyforge listening on ${config.issuer} with ${count} workers (database: ${embedded ? `embedded ${embedded.kind}` : 'MONGODB_URI'})`);
+  say(`keyforge listening on ${config.issuer} with ${count} workers (${boundTo(config)}; database: ${embedded ? `embedded ${embedded.kind}` : 'MONGODB_URI'})`);
 
   const stop = async () => {
     if (stopping) return;

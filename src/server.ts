@@ -13,6 +13,14 @@ import { connectStore, startRevocationSync, startSweeper, type Store } from './s
 /** How long shutdown waits for handlers still running after their connection closed. */
 const DRAIN_BOUND_MS = 8000;
 
+const isLoopback = (address: string) => address === '::1' || address.startsWith('127.');
+
+/** How this process reaches itself (the portal asks its own /token) on the bound address. */
+function localUrl({ address, family, port }: AddressInfo): string {
+  if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+}
+
 export interface RunningServer {
   url: string;
   server: Server;
@@ -59,10 +67,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, resolve);
+    // No HOST: every interface, IPv6 and IPv4 (what a server in a container needs).
+    server.listen({ port: config.port, host: config.host }, resolve);
   });
-  const { port } = server.address() as AddressInfo;
-  services.selfUrl = `http://127.0.0.1:${port}`;
+  const address = server.address() as AddressInfo;
+  const { port } = address;
+  const url = localUrl(address);
+  services.selfUrl = url;
 
   const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds, (err) =>
     log.warn({ err }, 'sweeping expired records failed'));
@@ -77,9 +88,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }, config.configRefreshSeconds * 1000);
   refresher.unref();
 
-  log.info({ port, issuer: config.issuer }, 'listening');
+  log.info({ address: address.address, port, issuer: config.issuer }, 'listening');
+  if (!config.metricsToken && !isLoopback(address.address)) {
+    log.info('/metrics answers anyone who can reach this address; set METRICS_TOKEN to require a bearer token');
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     server,
     services,
     async close() {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { adminToken, createApi, registerClient, revoke, tokenRequest } from './support/oauth.js';
+import { adminToken, basic, createApi, introspect, registerClient, revoke, tokenRequest } from './support/oauth.js';
 import { eventually } from './support/processes.js';
 import { DCR_TOKEN, startTestServer, type TestServer } from './support/test-server.js';
 
@@ -127,6 +128,128 @@ describe('rate limits shared through the database', () => {
       expect(statuses.slice(3)).toEqual([429, 429]);
     } finally {
       await limitedSrv.destroy();
+    }
+  });
+});
+
+describe('rate limits of the other endpoints that authenticate a client', () => {
+  const feed = (url: string, id: string, secret: string) =>
+    request(url).get('/token/revocations').set('Authorization', basic(id, secret));
+  const postIntrospect = (url: string, id: string, secret: string, token: string) =>
+    request(url).post('/token/introspection').type('form').send({ client_id: id, client_secret: secret, token });
+
+  it('limits introspection, revocation and the revocation feed per client across two instances', async () => {
+    const db = `t_rla_${randomBytes(4).toString('hex')}`;
+    const env = {
+      RATE_LIMIT_INTROSPECTION_PER_CLIENT: '4',
+      RATE_LIMIT_REVOCATION_PER_CLIENT: '4',
+      RATE_LIMIT_REVOCATION_FEED_PER_CLIENT: '4',
+      RATE_LIMIT_WINDOW_SECONDS: '60',
+    };
+    const one = await startTestServer(env, db);
+    const two = await startTestServer(env, db);
+    try {
+      const a = await adminToken(one.url, one.config.issuer);
+      await createApi(one.url, a, { identifier: 'https://rla.example.com', name: 'RLA', scopes: [{ name: 'rla:x' }] });
+      await eventually(async () => two.services.registry.snapshot.scopeOwner.has('rla:x'));
+      const c = await registerClient(one.url, { scope: 'rla:x' });
+      const token = (await tokenRequest(one.url, c.client_id, c.client_secret)).body.access_token as string;
+      const calls: [string, (url: string) => request.Test][] = [
+        ['introspection', (url) => introspect(url, c.client_id, c.client_secret, token)],
+        // client_secret_post counts for the same client as Basic does.
+        ['introspection (form)', (url) => postIntrospect(url, c.client_id, c.client_secret, token)],
+        ['revocation', (url) => revoke(url, c.client_id, c.client_secret, 'not-a-token-of-ours')],
+        ['revocation feed', (url) => feed(url, c.client_id, c.client_secret)],
+      ];
+      for (const [name, call] of calls.filter(([n]) => n !== 'introspection (form)')) {
+        // A wrong secret, however often, uses up nobody's budget.
+        for (let i = 0; i < 6; i++) {
+          const bad = name === 'revocation feed'
+            ? await feed(one.url, c.client_id, 'wrong')
+            : await request(one.url).post(name === 'revocation' ? '/token/revocation' : '/token/introspection')
+              .set('Authorization', basic(c.client_id, 'wrong')).type('form').send({ token });
+          expect(bad.status, name).toBe(401);
+        }
+        const statuses = [(await call(one.url)).status, (await call(one.url)).status];
+        await one.services.limiter.flush();
+        await two.services.limiter.flush();
+        let limited: request.Response | undefined;
+        for (let i = 0; i < 6 && !limited; i++) {
+          const res = await (name === 'introspection' && i % 2 ? calls[1]![1] : call)(two.url);
+          statuses.push(res.status);
+          if (res.status === 429) limited = res;
+        }
+        expect(statuses.slice(0, 2), name).toEqual([200, 200]);
+        // The second instance counted the first one's two: it refused the fifth call overall.
+        expect(statuses.filter((st) => st === 200).length, name).toBe(4);
+        expect(limited, name).toBeDefined();
+        expect(limited!.body.error).toBe('too_many_requests');
+        expect(Number(limited!.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      // Another client keeps its own budget.
+      const other = await registerClient(one.url, { scope: 'rla:x' });
+      expect((await introspect(two.url, other.client_id, other.client_secret, token)).status).toBe(200);
+      expect((await feed(two.url, other.client_id, other.client_secret)).status).toBe(200);
+    } finally {
+      await one.stop();
+      await two.destroy();
+    }
+  });
+
+  it('limits introspection, revocation and the feed per source address, authenticated or not', async () => {
+    const limitedSrv = await startTestServer({
+      RATE_LIMIT_INTROSPECTION_PER_ADDRESS: '3',
+      RATE_LIMIT_REVOCATION_PER_ADDRESS: '3',
+      RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS: '3',
+    });
+    try {
+      for (const call of [
+        () => introspect(limitedSrv.url, 'nobody', 'x', 't'),
+        () => revoke(limitedSrv.url, 'nobody', 'x', 't'),
+        () => feed(limitedSrv.url, 'nobody', 'x'),
+      ]) {
+        const statuses: number[] = [];
+        for (let i = 0; i < 5; i++) statuses.push((await call()).status);
+        expect(statuses).toEqual([401, 401, 401, 429, 429]);
+      }
+    } finally {
+      await limitedSrv.destroy();
+    }
+  });
+});
+
+describe('bind address and /metrics access', () => {
+  it('listens on HOST', async () => {
+    const local = await startTestServer({ HOST: '127.0.0.1' });
+    try {
+      expect((local.server.address() as AddressInfo).address).toBe('127.0.0.1');
+      expect((await request(local.url).get('/healthz')).status).toBe(200);
+    } finally {
+      await local.destroy();
+    }
+    // Unset: every interface.
+    expect(['::', '0.0.0.0']).toContain((srv.server.address() as AddressInfo).address);
+  });
+
+  it('with METRICS_TOKEN, /metrics answers only that bearer token', async () => {
+    const token = 'metrics-bearer-token-0123456789';
+    const guarded = await startTestServer({ METRICS_TOKEN: token });
+    try {
+      for (const authorization of [undefined, 'Bearer wrong-token', `Basic ${token}`, `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`]) {
+        const req = request(guarded.url).get('/metrics');
+        const res = authorization ? await req.set('Authorization', authorization) : await req;
+        expect(res.status, String(authorization)).toBe(401);
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+        expect(res.text).not.toMatch(/keyforge_/);
+      }
+      const ok = await request(guarded.url).get('/metrics').set('Authorization', `Bearer ${token}`);
+      expect(ok.status).toBe(200);
+      expect(ok.text).toMatch(/keyforge_http_request_duration_seconds/);
+      // The probes stay open for orchestrators.
+      expect((await request(guarded.url).get('/healthz')).status).toBe(200);
+      expect((await request(guarded.url).get('/readyz')).status).toBe(200);
+    } finally {
+      await guarded.destroy();
     }
   });
 });

@@ -5,6 +5,8 @@ import { envSchema, type RawEnv } from './schema.js';
 
 export interface Config {
   port: number;
+  /** Listening address; undefined: every interface (IPv6 and IPv4). */
+  host: string | undefined;
   issuer: string;
   /** Unset means: start the embedded local server under dataDir. */
   mongodbUri: string | undefined;
@@ -22,13 +24,26 @@ export interface Config {
   clientCacheSeconds: number;
   keyActivationDelaySeconds: number;
   configRefreshSeconds: number;
-  trustProxy: boolean;
+  /**
+   * Reverse proxies in front of the server that append to X-Forwarded-For (0: none). The
+   * client address is the one that many entries from the right; whatever precedes it was
+   * written by the client and is ignored.
+   */
+  trustProxyHops: number;
   workers: number;
   tokenCacheSize: number;
   revocationSyncMs: number;
   rateLimitWindowSeconds: number;
   rateLimitTokenPerClient: number;
   rateLimitTokenPerAddress: number;
+  rateLimitIntrospectionPerClient: number;
+  rateLimitIntrospectionPerAddress: number;
+  rateLimitRevocationPerClient: number;
+  rateLimitRevocationPerAddress: number;
+  rateLimitRevocationFeedPerClient: number;
+  rateLimitRevocationFeedPerAddress: number;
+  /** Bearer token /metrics requires; undefined: /metrics is open. */
+  metricsToken: string | undefined;
   logLevel: RawEnv['LOG_LEVEL'];
   /** First portal admin, created at start. */
   adminUsername: string;
@@ -71,9 +86,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const raw = picked as unknown as RawEnv;
 
   const issuer = (raw.ISSUER ?? `http://localhost:${raw.PORT}`).replace(/\/$/, '');
+  // The development default is public (it is in this file), so anything that looks deployed
+  // must bring its own: otherwise stored signing keys and client-secret hashes are as good as clear.
+  const deployed = issuer.startsWith('https:') || raw.NODE_ENV === 'production';
+  if (deployed && (!raw.KEY_ENCRYPTION_SECRET || raw.KEY_ENCRYPTION_SECRET === DEV_KEY_ENCRYPTION_SECRET)) {
+    throw new ConfigError(
+      'invalid configuration: KEY_ENCRYPTION_SECRET is required when ISSUER is https or NODE_ENV=production '
+      + '(at least 32 characters; keep it stable and with your backups)',
+    );
+  }
 
   return {
     port: raw.PORT,
+    host: raw.HOST,
     issuer,
     mongodbUri: raw.MONGODB_URI,
     mongodbDb: raw.MONGODB_DB ?? 'keyforge',
@@ -88,13 +113,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientCacheSeconds: raw.CLIENT_CACHE_SECONDS,
     keyActivationDelaySeconds: raw.KEY_ACTIVATION_DELAY_SECONDS,
     configRefreshSeconds: raw.CONFIG_REFRESH_SECONDS,
-    trustProxy: raw.TRUST_PROXY,
+    trustProxyHops: proxyHops(raw.TRUST_PROXY),
     workers: raw.WORKERS,
     tokenCacheSize: raw.TOKEN_CACHE_SIZE,
     revocationSyncMs: raw.REVOCATION_SYNC_MS,
     rateLimitWindowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS,
     rateLimitTokenPerClient: raw.RATE_LIMIT_TOKEN_PER_CLIENT,
     rateLimitTokenPerAddress: raw.RATE_LIMIT_TOKEN_PER_ADDRESS,
+    rateLimitIntrospectionPerClient: raw.RATE_LIMIT_INTROSPECTION_PER_CLIENT,
+    rateLimitIntrospectionPerAddress: raw.RATE_LIMIT_INTROSPECTION_PER_ADDRESS,
+    rateLimitRevocationPerClient: raw.RATE_LIMIT_REVOCATION_PER_CLIENT,
+    rateLimitRevocationPerAddress: raw.RATE_LIMIT_REVOCATION_PER_ADDRESS,
+    rateLimitRevocationFeedPerClient: raw.RATE_LIMIT_REVOCATION_FEED_PER_CLIENT,
+    rateLimitRevocationFeedPerAddress: raw.RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS,
+    metricsToken: raw.METRICS_TOKEN,
     logLevel: raw.LOG_LEVEL,
     adminUsername: raw.ADMIN_USERNAME,
     adminPassword: raw.ADMIN_PASSWORD,
@@ -102,4 +134,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginLockSeconds: raw.LOGIN_LOCK_SECONDS,
     portalSessionSeconds: raw.PORTAL_SESSION_SECONDS,
   };
+}
+
+/** TRUST_PROXY: a number of hops; `true` (the older form) is one proxy, `false` none. */
+function proxyHops(value: string): number {
+  if (value === 'true') return 1;
+  if (value === 'false') return 0;
+  return Number(value);
 }

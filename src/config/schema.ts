@@ -3,6 +3,7 @@ import type { JSONSchemaType } from 'ajv';
 /** The environment as read, before defaults that depend on other values (ISSUER from PORT). */
 export interface RawEnv {
   PORT: number;
+  HOST?: string;
   ISSUER?: string;
   MONGODB_URI?: string;
   MONGODB_DB?: string;
@@ -17,13 +18,21 @@ export interface RawEnv {
   CLIENT_CACHE_SECONDS: number;
   KEY_ACTIVATION_DELAY_SECONDS: number;
   CONFIG_REFRESH_SECONDS: number;
-  TRUST_PROXY: boolean;
+  TRUST_PROXY: string;
   WORKERS: number;
   TOKEN_CACHE_SIZE: number;
   REVOCATION_SYNC_MS: number;
   RATE_LIMIT_WINDOW_SECONDS: number;
   RATE_LIMIT_TOKEN_PER_CLIENT: number;
   RATE_LIMIT_TOKEN_PER_ADDRESS: number;
+  RATE_LIMIT_INTROSPECTION_PER_CLIENT: number;
+  RATE_LIMIT_INTROSPECTION_PER_ADDRESS: number;
+  RATE_LIMIT_REVOCATION_PER_CLIENT: number;
+  RATE_LIMIT_REVOCATION_PER_ADDRESS: number;
+  RATE_LIMIT_REVOCATION_FEED_PER_CLIENT: number;
+  RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS: number;
+  METRICS_TOKEN?: string;
+  NODE_ENV?: string;
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   ADMIN_USERNAME: string;
   ADMIN_PASSWORD?: string;
@@ -36,6 +45,8 @@ export const envSchema: JSONSchemaType<RawEnv> = {
   type: 'object',
   properties: {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    // The address to listen on: an IPv4 or IPv6 address or a host name. Unset: every interface.
+    HOST: { type: 'string', pattern: '^([A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$', nullable: true },
     ISSUER: { type: 'string', format: 'uri', pattern: '^https?://[^?#]+$', nullable: true },
     MONGODB_URI: { type: 'string', pattern: '^mongodb(\\+srv)?://', nullable: true },
     MONGODB_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', nullable: true },
@@ -53,8 +64,8 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     KEY_ACTIVATION_DELAY_SECONDS: { type: 'integer', minimum: 0, maximum: 86400, default: 15 },
     // How often each instance looks for keys and APIs changed by another instance.
     CONFIG_REFRESH_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
-    // Only behind a reverse proxy: take the client address from X-Forwarded-For.
-    TRUST_PROXY: { type: 'boolean', default: false },
+    // Only behind reverse proxies: how many of them append to X-Forwarded-For (true = 1).
+    TRUST_PROXY: { type: 'string', pattern: '^(true|false|[0-9]|[1-2][0-9]|3[0-2])$', default: 'false' },
     // Server processes sharing the port (node:cluster); 0 = one per CPU core.
     WORKERS: { type: 'integer', minimum: 0, maximum: 64, default: 1 },
     // Active token records kept in memory per process; 0 reads the database every time.
@@ -65,6 +76,17 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     // Token requests per window; 0 turns a limit off.
     RATE_LIMIT_TOKEN_PER_CLIENT: { type: 'integer', minimum: 0, default: 600 },
     RATE_LIMIT_TOKEN_PER_ADDRESS: { type: 'integer', minimum: 0, default: 6000 },
+    // The other endpoints that authenticate a client; introspection is the hot path of every API.
+    RATE_LIMIT_INTROSPECTION_PER_CLIENT: { type: 'integer', minimum: 0, default: 60000 },
+    RATE_LIMIT_INTROSPECTION_PER_ADDRESS: { type: 'integer', minimum: 0, default: 60000 },
+    RATE_LIMIT_REVOCATION_PER_CLIENT: { type: 'integer', minimum: 0, default: 600 },
+    RATE_LIMIT_REVOCATION_PER_ADDRESS: { type: 'integer', minimum: 0, default: 6000 },
+    RATE_LIMIT_REVOCATION_FEED_PER_CLIENT: { type: 'integer', minimum: 0, default: 6000 },
+    RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS: { type: 'integer', minimum: 0, default: 6000 },
+    // Unset: /metrics answers anyone who can reach the port.
+    METRICS_TOKEN: { type: 'string', minLength: 16, maxLength: 1024, nullable: true },
+    // Read only to refuse the development key secret in production.
+    NODE_ENV: { type: 'string', nullable: true },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -81,7 +103,9 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
     'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'KEY_ACTIVATION_DELAY_SECONDS',
     'CONFIG_REFRESH_SECONDS', 'TRUST_PROXY', 'WORKERS', 'TOKEN_CACHE_SIZE', 'REVOCATION_SYNC_MS', 'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_TOKEN_PER_CLIENT',
-    'RATE_LIMIT_TOKEN_PER_ADDRESS', 'LOG_LEVEL',
+    'RATE_LIMIT_TOKEN_PER_ADDRESS', 'RATE_LIMIT_INTROSPECTION_PER_CLIENT', 'RATE_LIMIT_INTROSPECTION_PER_ADDRESS',
+    'RATE_LIMIT_REVOCATION_PER_CLIENT', 'RATE_LIMIT_REVOCATION_PER_ADDRESS',
+    'RATE_LIMIT_REVOCATION_FEED_PER_CLIENT', 'RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS', 'LOG_LEVEL',
     'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'PORTAL_SESSION_SECONDS',
   ],
   additionalProperties: true,

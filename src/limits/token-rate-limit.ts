@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 
-import { HttpError } from '../http/index.js';
+import { tooManyRequests } from './endpoint-rate-limit.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface TokenLimits {
@@ -8,11 +8,7 @@ export interface TokenLimits {
   perAddress: number;
 }
 
-function tooMany(retryAfter: number, what: string): HttpError {
-  return new HttpError(429, 'too_many_requests', `too many token requests from this ${what}; retry after ${retryAfter} s`, {
-    'Retry-After': String(retryAfter),
-  });
-}
+const tooMany = (retryAfter: number, what: string) => tooManyRequests(retryAfter, what, 'token');
 
 /** The client id a token request names, before it is authenticated (Basic or body). */
 function presentedClientId(ctx: Context): string | undefined {

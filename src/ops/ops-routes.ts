@@ -1,9 +1,15 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
 import type Router from '@koa/router';
+
+import { HttpError } from '../http/index.js';
 
 import type { DatabaseHealth } from './database-health.js';
 import type { Metrics } from './metrics.js';
 
 export interface OpsDeps {
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
   health: DatabaseHealth;
   metrics: Metrics;
   keysLoaded(): boolean;
@@ -24,9 +30,28 @@ export function opsRoutes(router: Router, d: OpsDeps): void {
     ctx.body = { status: database && keys ? 'ready' : 'not_ready', database, keys };
   });
 
+  const mayReadMetrics = bearerCheck(d.metricsToken);
   router.get('/metrics', async (ctx) => {
+    if (!mayReadMetrics(ctx.get('authorization'))) {
+      throw new HttpError(401, 'invalid_token', 'the metrics endpoint requires its bearer token', {
+        'WWW-Authenticate': 'Bearer realm="metrics"',
+      });
+    }
     ctx.set('Cache-Control', 'no-store');
     ctx.type = d.metrics.registry.contentType;
     ctx.body = await d.metrics.registry.metrics();
   });
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Constant-time comparison of a presented bearer token; no token configured lets everyone in. */
+function bearerCheck(expected: string | undefined): (authorization: string) => boolean {
+  if (expected === undefined) return () => true;
+  const want = digest(expected);
+  return (authorization) => {
+    const match = /^bearer +(\S+)\s*$/i.exec(authorization);
+    // Hashes have equal length whatever was sent, so the comparison time says nothing.
+    return !!match && timingSafeEqual(digest(match[1]!), want);
+  };
 }

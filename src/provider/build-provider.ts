@@ -16,6 +16,7 @@ import {
   extraClientMetadataValidator,
 } from './client-metadata.js';
 import { initialAccessTokenOf, managedClientMetadataOf, registrationBodyOf } from './internals.js';
+import { urlsFromIssuer } from './issuer-urls.js';
 import { registrationPolicy } from './registration-policy.js';
 import { resourceIndicatorsFeature } from './resource-indicators.js';
 import { providerResponses } from './provider-responses.js';
@@ -130,7 +131,10 @@ export function buildProvider(d: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // Mounted in our app, whose proxy settings (hops) decide ctx.ip; kept alike for its own contexts.
+  provider.proxy = config.trustProxyHops > 0;
+  provider.maxIpsCount = config.trustProxyHops;
+  urlsFromIssuer(provider);
 
   // Secrets are stored as keyed hashes (see store/oidc-adapter); compare against that.
   const hasher = d.hasher;

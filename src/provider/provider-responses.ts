@@ -11,6 +11,9 @@ export const INTROSPECTION_PATH = '/token/introspection';
 export const REVOCATION_PATH = '/token/revocation';
 const RFC8414_PATH = '/.well-known/oauth-authorization-server';
 const OIDC_DISCOVERY_PATH = '/.well-known/openid-configuration';
+// Discovery depends on nothing in the request (URLs come from ISSUER), so shared caches may
+// keep it; briefly, because scopes_supported follows API changes.
+const DISCOVERY_CACHE_CONTROL = 'public, max-age=300';
 
 // What an interactive OpenID Provider advertises and this server does not do.
 const NOT_OFFERED = [
@@ -97,6 +100,7 @@ export function providerResponses(o: Options) {
         scopes_supported: [...o.registry.snapshot.scopeOwner.keys()].sort(),
         token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
       });
+      ctx.set('Cache-Control', DISCOVERY_CACHE_CONTROL);
       if (isRfc8414) ctx.path = RFC8414_PATH;
     }
 

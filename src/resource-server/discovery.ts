@@ -45,8 +45,23 @@ export class Discovery {
       throw new AuthorizationServerUnavailable(`${this.#url} names issuer ${String(m['issuer'])}, expected ${this.#issuer}`);
     }
     for (const key of ['jwks_uri', 'introspection_endpoint'] as const) {
-      if (typeof m[key] !== 'string') throw new AuthorizationServerUnavailable(`${this.#url} has no ${key}`);
+      const value = m[key];
+      if (typeof value !== 'string') throw new AuthorizationServerUnavailable(`${this.#url} has no ${key}`);
+      // Keys and introspection answers decide which tokens pass: they are taken only from the
+      // issuer's own origin, whatever a tampered or mis-proxied discovery document says.
+      if (!onOrigin(value, this.#issuer)) {
+        throw new AuthorizationServerUnavailable(
+          `${this.#url}: ${key} ${value} is not on the issuer's origin ${new URL(this.#issuer).origin}; refusing it`,
+        );
+      }
     }
     return m as unknown as ServerMetadata;
   }
+}
+
+/** Same scheme, host and port as the issuer, and no credentials in the URL. */
+function onOrigin(value: string, issuer: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.origin === new URL(issuer).origin && !url.username && !url.password;
 }

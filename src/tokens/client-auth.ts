@@ -21,6 +21,8 @@ export interface ClientAuthDeps {
   findClient(id: string): Promise<AuthClient | undefined>;
   /** Records an assertion's jti; false when it was seen before (RFC 7523 §3 replay). */
   markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
+  /** Told of each client that proved who it is, before it is served; may throw (rate limits). */
+  onAuthenticated?(clientId: string): void;
 }
 
 function invalidClient(description: string, basic: boolean): HttpError {
@@ -52,6 +54,17 @@ function parseBasic(header: string): { id: string; secret: string } {
  * and rules the token endpoint applies (exactly one method, the one the client registered).
  */
 export async function authenticateClient(
+  ctx: Context,
+  params: Map<string, string>,
+  deps: ClientAuthDeps,
+  endpointUrl: string,
+): Promise<AuthClient> {
+  const client = await identifyClient(ctx, params, deps, endpointUrl);
+  deps.onAuthenticated?.(client.clientId);
+  return client;
+}
+
+async function identifyClient(
   ctx: Context,
   params: Map<string, string>,
   deps: ClientAuthDeps,

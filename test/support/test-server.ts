@@ -46,6 +46,12 @@ export async function startTestServer(
     // Suites send bursts from one address; rate limits are tested where they are set.
     RATE_LIMIT_TOKEN_PER_CLIENT: '0',
     RATE_LIMIT_TOKEN_PER_ADDRESS: '0',
+    RATE_LIMIT_INTROSPECTION_PER_CLIENT: '0',
+    RATE_LIMIT_INTROSPECTION_PER_ADDRESS: '0',
+    RATE_LIMIT_REVOCATION_PER_CLIENT: '0',
+    RATE_LIMIT_REVOCATION_PER_ADDRESS: '0',
+    RATE_LIMIT_REVOCATION_FEED_PER_CLIENT: '0',
+    RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS: '0',
     ...env,
   });
   const store = await connectStore(config.mongodbUri!, config.mongodbDb, { tokenCacheSize: config.tokenCacheSize });
