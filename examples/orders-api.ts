@@ -1,5 +1,5 @@
 // A tiny API protected by the resource-server kit: one public route, two protected ones.
-// Outside this repository the import is `from 'keyforge/resource-server'`.
+// The kit is the workspace package packages/resource-server (@keyforge/resource-server).
 //
 //   ISSUER=http://localhost:3000 AUDIENCE=https://orders.example.com \
 //   CLIENT_ID=orders-api CLIENT_SECRET=... PORT=4000 node dist/examples/orders-api.js
@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import Router from '@koa/router';
 import Koa from 'koa';
 
-import { requireToken, type ResourceServerOptions, type TokenState } from '../src/resource-server/index.js';
+import { requireToken, type ResourceServerOptions, type TokenState } from '@keyforge/resource-server';
 
 export function createOrdersApi(auth: ResourceServerOptions): Koa<TokenState> {
   const app = new Koa<TokenState>();

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createResourceServer } from '../src/resource-server/index.js';
+import { createResourceServer } from '@keyforge/resource-server';
 import { registerClient, type RegisteredClient } from './support/oauth.js';
 import { ADMIN_SECRET, startTestServer, type TestServer } from './support/test-server.js';
 

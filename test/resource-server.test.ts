@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createOrdersApi } from '../examples/orders-api.js';
-import { createResourceServer, type ResourceServerOptions } from '../src/resource-server/index.js';
+import { createResourceServer, type ResourceServerOptions } from '@keyforge/resource-server';
 import {
   adminToken, basic, createApi, registerClient, revoke, tokenRequest,
   type RegisteredClient, type TokenResponse,

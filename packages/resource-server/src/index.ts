@@ -1,5 +1,5 @@
 /**
- * resource-server: the kit other people's APIs import (`keyforge/resource-server`) to accept
+ * resource-server: the kit other people's APIs import (`@keyforge/resource-server`) to accept
  * only tokens this server issued for them. It runs inside those APIs, so it depends on `jose`
  * and node built-ins only, never on the server's own modules.
  *
