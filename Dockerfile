@@ -2,12 +2,15 @@
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/resource-server/package.json ./packages/resource-server/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY packages ./packages
 COPY src ./src
 COPY scripts ./scripts
 COPY test ./test
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY examples ./examples
+RUN npm run build && npm prune --omit=dev
 
 FROM node:24-slim
 ENV NODE_ENV=production PORT=3000

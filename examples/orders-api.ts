@@ -1,18 +1,18 @@
 // A tiny API protected by the resource-server kit: one public route, two protected ones.
-// Outside this repository the import is `from 'keyforge/resource-server'`.
+// The kit is the workspace package packages/resource-server (@keyforge/resource-server).
 //
 //   ISSUER=http://localhost:3000 AUDIENCE=https://orders.example.com \
-//   CLIENT_ID=orders-api CLIENT_SECRET=... PORT=4000 node dist/examples/orders-api.js
+//   CLIENT_ID=... CLIENT_SECRET=... PORT=4000 node dist/examples/orders-api.js
 //
-// CLIENT_ID must be linked to the API as a resource server:
-//   keyforge apis link-client https://orders.example.com orders-api
+// CLIENT_ID and CLIENT_SECRET are the API's resource-server client, as printed by
+//   keyforge apis create https://orders.example.com --name Orders --scope orders:read --scope orders:write --resource-client orders-api
 
 import { pathToFileURL } from 'node:url';
 
 import Router from '@koa/router';
 import Koa from 'koa';
 
-import { requireToken, type ResourceServerOptions, type TokenState } from '../src/resource-server/index.js';
+import { requireToken, type ResourceServerOptions, type TokenState } from '@keyforge/resource-server';
 
 export function createOrdersApi(auth: ResourceServerOptions): Koa<TokenState> {
   const app = new Koa<TokenState>();
@@ -52,7 +52,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     audience: fromEnv('AUDIENCE'),
     clientId: fromEnv('CLIENT_ID'),
     clientSecret: fromEnv('CLIENT_SECRET'),
-    onUnavailable: (err) => console.error(`authorization server unavailable: ${err.message}`),
   });
   const port = Number(process.env['PORT'] ?? 4000);
   app.listen(port, () => console.log(`orders API on http://localhost:${port}`));

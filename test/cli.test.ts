@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createResourceServer } from '../src/resource-server/index.js';
+import { createResourceServer } from '@keyforge/resource-server';
 import { registerClient, type RegisteredClient } from './support/oauth.js';
 import { ADMIN_SECRET, startTestServer, type TestServer } from './support/test-server.js';
 
@@ -321,5 +321,21 @@ describe('export and import', () => {
     expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /format must be equal to constant \(HTTP 400\)$/);
     await writeFile(file, '{ not json');
     expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /is not valid JSON$/);
+  });
+});
+
+describe('resource-server clients', () => {
+  it('creates an API with its resource-server client in one command; the secret works, the registration token is gone', async () => {
+    const before = await okJson<unknown[]>(['initial-access-tokens', 'list']);
+    const r = await okJson<{ resource_server_clients: string[]; resource_client: { client_id: string; client_secret: string } }>(
+      ['apis', 'create', 'https://inventory.example.com', '--name', 'Inventory', '--scope', 'inventory:read', '--resource-client', 'inventory-api']);
+    expect(r.resource_server_clients).toEqual([r.resource_client.client_id]);
+    const rs = createResourceServer({ issuer: a.config.issuer, audience: 'https://inventory.example.com', clientId: r.resource_client.client_id, clientSecret: r.resource_client.client_secret, logger: false });
+    await expect(rs.authenticate('Bearer not-a-real-token')).rejects.toMatchObject({ name: 'BearerError', status: 401 });
+    expect(await okJson<unknown[]>(['initial-access-tokens', 'list'])).toHaveLength(before.length);
+  });
+
+  it('refuses to make a client for an API that does not exist, in one line', async () => {
+    expectOneLineError(await keyforge(['apis', 'create-resource-client', 'https://nope.example.com', '--name', 'x']), 1, /API https:\/\/nope\.example\.com not found \(HTTP 404\)$/);
   });
 });

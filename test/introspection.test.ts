@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => srv?.destroy());
 
 describe('who may introspect', () => {
-  it('the owner, a linked resource server and the admin see it; others get active:false', async () => {
+  it('the owner, a linked resource server and the admin see it; a client linked to no API gets 403', async () => {
     const owner = await registerClient(url, { scope: 'ledger:read', access_token_strategy: 'jwt' });
     const rs = await registerClient(url, {});
     const stranger = await registerClient(url, {});
@@ -29,8 +29,9 @@ describe('who may introspect', () => {
 
     expect((await introspect(url, owner.client_id, owner.client_secret, tok)).body.active).toBe(true);
     expect((await introspect(url, 'admin', ADMIN_SECRET, tok)).body.active).toBe(true);
-    expect((await introspect(url, stranger.client_id, stranger.client_secret, tok)).body).toEqual({ active: false });
-    expect((await introspect(url, rs.client_id, rs.client_secret, tok)).body).toEqual({ active: false });
+    // Not a resource server of any API: an error, not active:false (test/introspection-permission.test.ts).
+    expect((await introspect(url, stranger.client_id, stranger.client_secret, tok)).status).toBe(403);
+    expect((await introspect(url, rs.client_id, rs.client_secret, tok)).status).toBe(403);
 
     const link = await request(url).post(`/api/apis/${encodeURIComponent(API)}/resource-servers`)
       .set('Authorization', `Bearer ${admin}`).send({ client_id: rs.client_id });
@@ -74,7 +75,7 @@ describe('who may introspect', () => {
       .type('form').send(`token=${'a'.repeat(100_000)}`);
     expect(big.status).toBe(413);
     expect(big.body.error).toBe('invalid_request');
-    const unknown = await introspect(url, c.client_id, c.client_secret, 'garbage.not.jwt');
+    const unknown = await introspect(url, 'admin', ADMIN_SECRET, 'garbage.not.jwt');
     expect(unknown.body).toEqual({ active: false });
   });
 

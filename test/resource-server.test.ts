@@ -7,7 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createOrdersApi } from '../examples/orders-api.js';
-import { createResourceServer, type ResourceServerOptions } from '../src/resource-server/index.js';
+import { createResourceServer, type ResourceServerOptions } from '@keyforge/resource-server';
 import {
   adminToken, basic, createApi, registerClient, revoke, tokenRequest,
   type RegisteredClient, type TokenResponse,
@@ -440,5 +440,58 @@ describe('when the authorization server is down', () => {
     const res = await eventually(10_000, () => call(downApi.url, '/orders', bearer(jwt)), (a) => a.status !== 200);
     expect(res.status).toBe(503);
     expect(res.body['error']).toBe('temporarily_unavailable');
+  });
+});
+
+describe('misconfiguration is logged, once per cause', () => {
+  /** A resource server whose log lines are kept; its callers would only see 503. */
+  function logged(overrides: Partial<ResourceServerOptions>) {
+    const lines: string[] = [];
+    const rs = createResourceServer({ ...auth, ...overrides, logger: (line) => lines.push(line) });
+    return { rs, lines };
+  }
+
+  async function expect503Twice(rs: ReturnType<typeof createResourceServer>, authorization: string): Promise<void> {
+    for (let i = 0; i < 2; i++) {
+      await expect(rs.authenticate(authorization)).rejects.toMatchObject({ name: 'AuthorizationServerUnavailable' });
+    }
+  }
+
+  it('a wrong client secret: logs that its credentials were refused, naming what to check, once', async () => {
+    const { rs, lines } = logged({ clientSecret: 'not-the-secret', introspectionCacheSeconds: 0 });
+    await expect503Twice(rs, bearer(randomBytes(32).toString('base64url')));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/introspection refused this resource server \(401 invalid_client.*check clientId .* and clientSecret/);
+    expect(lines[0]).not.toContain('not-the-secret');
+  });
+
+  it('an issuer that is not the server\'s own (localhost vs 127.0.0.1): logs both names', async () => {
+    const wrong = issuer.includes('127.0.0.1') ? issuer.replace('127.0.0.1', 'localhost') : issuer.replace('localhost', '127.0.0.1');
+    const { rs, lines } = logged({ issuer: wrong, discoveryUrl: `${url}/.well-known/oauth-authorization-server` });
+    const t = await token(await app({ scope: 'orders:read', access_token_strategy: 'opaque' }), 'orders:read');
+    await expect503Twice(rs, bearer(t));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(issuer);
+    expect(lines[0]).toContain(wrong);
+  });
+
+  it('a client that was never linked: logs the server\'s 403, not "the access token is not active"', async () => {
+    const unlinked = await app({ client_name: 'never linked' });
+    const { rs, lines } = logged({ clientId: unlinked.client_id, clientSecret: unlinked.client_secret, introspectionCacheSeconds: 0 });
+    const t = await token(await app({ scope: 'orders:read', access_token_strategy: 'opaque' }), 'orders:read');
+    await expect503Twice(rs, bearer(t));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/403 unauthorized_client: client \S+ is not a resource server of any API/);
+  });
+
+  it('logs again after the repeat interval, with the count of repeats; onUnavailable still sees every one', async () => {
+    const seen: string[] = [];
+    const { rs, lines } = logged({ clientSecret: 'wrong', introspectionCacheSeconds: 0, logRepeatSeconds: 0.5, onUnavailable: (e) => seen.push(e.message) });
+    await expect503Twice(rs, bearer('a'.repeat(40)));
+    await sleep(600);
+    await expect(rs.authenticate(bearer('b'.repeat(40)))).rejects.toMatchObject({ name: 'AuthorizationServerUnavailable' });
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/\(1 more since last logged\)$/);
+    expect(seen).toHaveLength(3);
   });
 });

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { action, list, str, type Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { details, table, type Columns } from './output.js';
+import { createResourceClient, showResourceClient } from './resource-client.js';
 import { apiPath } from './server-client.js';
 
 interface Api {
@@ -52,6 +53,7 @@ export function apiCommands(program: Command, io: Io): void {
     .requiredOption('--name <name>', 'display name')
     .option('--scope <name[=description]>', 'a scope of the API (repeatable)', repeat)
     .addOption(new Option('--signing-alg <alg>', 'JWT signing algorithm').choices(SIGNING_ALGS))
+    .option('--resource-client <client_name>', 'also register a client for the API\'s resource server and link it; prints its id and secret once')
     .action(action(io, async (ctx, [identifier], opts) => {
       const body = {
         identifier,
@@ -59,8 +61,13 @@ export function apiCommands(program: Command, io: Io): void {
         scopes: (list(opts, 'scope') ?? []).map(scopeSpec),
         ...(str(opts, 'signingAlg') ? { signing_alg: str(opts, 'signingAlg') } : {}),
       };
-      const api = await (await ctx.admin()).call<Api>('POST', '/apis', body);
-      ctx.print(api, () => showApi(api));
+      const admin = await ctx.admin();
+      const api = await admin.call<Api>('POST', '/apis', body);
+      const clientName = str(opts, 'resourceClient');
+      if (!clientName) return ctx.print(api, () => showApi(api));
+      const client = await createResourceClient(admin, identifier!, clientName);
+      const linked = await admin.call<Api>('GET', apiPath(identifier!));
+      ctx.print({ ...linked, resource_client: client }, () => `${showApi(linked)}\n\n${showResourceClient(client, identifier!)}`);
     }));
 
   apis.command('update').description('Change an API; --scope replaces the whole scope list')
@@ -90,6 +97,16 @@ export function apiCommands(program: Command, io: Io): void {
     .action(action(io, async (ctx, [identifier, clientId]) => {
       const api = await (await ctx.admin()).call<Api>('POST', `${apiPath(identifier!)}/resource-servers`, { client_id: clientId });
       ctx.print(api, () => showApi(api));
+    }));
+
+  apis.command('create-resource-client').description('Register a client for the API\'s resource server and link it; prints its id and secret once')
+    .argument('<identifier>')
+    .requiredOption('--name <client_name>', 'a name for the client, e.g. orders-api')
+    .action(action(io, async (ctx, [identifier], opts) => {
+      const admin = await ctx.admin();
+      await admin.call<Api>('GET', apiPath(identifier!));
+      const client = await createResourceClient(admin, identifier!, str(opts, 'name')!);
+      ctx.print(client, () => showResourceClient(client, identifier!));
     }));
 
   apis.command('unlink-client').description('Remove a resource-server client from the API')

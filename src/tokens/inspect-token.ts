@@ -1,4 +1,4 @@
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 
 import type { TokenRecord } from '../store/index.js';
 import { isActive, looksLikeJwt, type TokenStore } from './token-store.js';
@@ -82,6 +82,27 @@ export class TokenInspector {
       audiences: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud],
       scopes: new Set(record.scope?.split(' ').filter(Boolean)),
     };
+  }
+
+  /**
+   * The client a token was issued to, whether or not it is still active, from our own record
+   * (a JWT's claims are not trusted here: only the record its jti names counts).
+   */
+  async issuedTo(value: string): Promise<string | undefined> {
+    if (!value || value.length > 16_384) return undefined;
+    let record: TokenRecord | null;
+    if (looksLikeJwt(value)) {
+      let jti: unknown;
+      try {
+        jti = decodeJwt(value).jti;
+      } catch {
+        return undefined;
+      }
+      record = typeof jti === 'string' ? await this.#store.findByJti(jti) : null;
+    } else {
+      record = await this.#store.findOpaque(value);
+    }
+    return record?.client_id;
   }
 }
 

@@ -51,7 +51,7 @@ function decodeCursor(value: string): Cursor {
 /**
  * Revoked JWTs that have not expired yet, in revocation order, for resource servers that
  * verify JWTs locally and need to learn of revocations within a bounded delay
- * (src/resource-server polls this). A client sees the tokens of the APIs it is a linked
+ * (the @keyforge/resource-server kit in packages/resource-server polls this). A client sees the tokens of the APIs it is a linked
  * resource server of; the admin client sees all. Opaque tokens are not listed: they are
  * introspected, which already answers for revocation.
  *

@@ -16,12 +16,12 @@ export interface TokenRequestDeps extends ClientAuthDeps {
 export async function readTokenRequest(
   ctx: Context,
   d: TokenRequestDeps,
-): Promise<{ caller: AuthClient; token: ActiveToken | undefined }> {
+): Promise<{ caller: AuthClient; value: string; token: ActiveToken | undefined }> {
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
   const params = await readForm(ctx);
   const caller = await authenticateClient(ctx, params, d, d.endpointUrl);
   const value = params.get('token');
   if (!value) throw badRequest('token is required');
-  return { caller, token: await d.inspector.inspect(value) };
+  return { caller, value, token: await d.inspector.inspect(value) };
 }

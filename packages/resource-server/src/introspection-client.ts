@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { AuthorizationServerUnavailable } from './errors.js';
-import { basicAuth, fetchJson, oauthError, type HttpDeps } from './http-client.js';
+import { basicAuth, fetchJson, refusalOf, type HttpDeps } from './http-client.js';
 
 /** RFC 7662 §2.2 response, the members this kit reads. */
 export interface IntrospectionResult {
@@ -79,7 +79,7 @@ export class Introspector {
     }, this.#http);
     if (status !== 200) {
       // Our own credentials were refused: a configuration problem, never a reason to pass or blame the token.
-      throw new AuthorizationServerUnavailable(`introspection refused this resource server (${status} ${oauthError(body)})`);
+      throw new AuthorizationServerUnavailable(refusalOf('introspection', this.#o.clientId, status, body));
     }
     const result = body as IntrospectionResult | null;
     if (!result || typeof result !== 'object' || typeof result.active !== 'boolean') {

@@ -7,6 +7,7 @@ import type { HttpDeps } from './http-client.js';
 import { Introspector, type IntrospectionResult } from './introspection-client.js';
 import { JwksCache } from './jwks-cache.js';
 import { settingsOf, type ResourceServerOptions, type Settings } from './options.js';
+import { ProblemLog } from './problem-log.js';
 import { RevocationList } from './revocation-list.js';
 
 /** What `ctx.state.token` holds once a request is let through. */
@@ -68,6 +69,7 @@ export class ResourceServer {
   readonly #jwks: JwksCache;
   readonly #revocations: RevocationList;
   readonly #introspector: Introspector;
+  readonly #problems: ProblemLog | undefined;
 
   constructor(options: ResourceServerOptions) {
     const s = settingsOf(options);
@@ -91,13 +93,27 @@ export class ResourceServer {
       clientSecret: s.clientSecret,
       cacheMs: s.introspectionCacheMs,
     }, http);
+    this.#problems = s.logger && new ProblemLog({ logger: s.logger, repeatMs: s.logRepeatMs, maxCausesPerInterval: 10 });
   }
 
   /**
    * The verified token of a request, given its Authorization header and the scopes the route
-   * needs (all of them). Throws BearerError (400/401/403) or AuthorizationServerUnavailable (503).
+   * needs (all of them). Throws BearerError (400/401/403) or AuthorizationServerUnavailable (503);
+   * the reason for the latter is logged (see the `logger` option) and passed to `onUnavailable`.
    */
   async authenticate(authorization: string | undefined, requiredScopes: readonly string[] = []): Promise<VerifiedToken> {
+    try {
+      return await this.#authenticate(authorization, requiredScopes);
+    } catch (err) {
+      if (err instanceof AuthorizationServerUnavailable) {
+        this.#problems?.report(err);
+        this.settings.onUnavailable(err);
+      }
+      throw err;
+    }
+  }
+
+  async #authenticate(authorization: string | undefined, requiredScopes: readonly string[]): Promise<VerifiedToken> {
     const value = bearerTokenOf(authorization);
     const token = looksLikeJwt(value) ? await this.#verifyJwt(value) : await this.#introspect(value);
     const missing = requiredScopes.filter((s) => !token.scopes.includes(s));

@@ -33,7 +33,6 @@ export function bearerMiddleware(rs: ResourceServer, scopes: readonly string[]):
     } catch (err) {
       if (err instanceof BearerError) return refuse(ctx, rs.settings.realm, err);
       if (err instanceof AuthorizationServerUnavailable) {
-        rs.settings.onUnavailable(err);
         ctx.status = 503;
         ctx.set('Retry-After', UNAVAILABLE_RETRY_SECONDS);
         ctx.set('Cache-Control', 'no-store');
@@ -69,9 +68,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
 const shared = new Map<string, ResourceServer>();
 
 function configurationKey(o: ResourceServerOptions): string {
-  const { scopes: _scopes, fetch: f, onUnavailable: cb, clientSecret, ...plain } = o as ResourceServerOptions & { scopes?: unknown };
+  const { scopes: _scopes, fetch: f, onUnavailable: cb, logger: lg, clientSecret, ...plain } = o as ResourceServerOptions & { scopes?: unknown };
   const secret = createHash('sha256').update(String(clientSecret)).digest('base64url');
-  return JSON.stringify({ ...plain, secret, f: f ? identity(f) : 0, cb: cb ? identity(cb) : 0 });
+  return JSON.stringify({ ...plain, secret, f: f ? identity(f) : 0, cb: cb ? identity(cb) : 0, lg: lg ? identity(lg) : lg });
 }
 
 const ids = new WeakMap<object, number>();

@@ -1,5 +1,5 @@
 import { AuthorizationServerUnavailable, invalidToken } from './errors.js';
-import { basicAuth, fetchJson, oauthError, type HttpDeps } from './http-client.js';
+import { basicAuth, fetchJson, refusalOf, type HttpDeps } from './http-client.js';
 
 export interface RevocationListOptions {
   feedUrl: string;
@@ -80,7 +80,7 @@ export class RevocationList {
         headers: { authorization: basicAuth(this.#o.clientId, this.#o.clientSecret) },
       }, this.#http);
       if (status !== 200) {
-        throw new AuthorizationServerUnavailable(`the revocation feed refused this resource server (${status} ${oauthError(body)})`);
+        throw new AuthorizationServerUnavailable(refusalOf('the revocation feed', this.#o.clientId, status, body));
       }
       if (!isFeedPage(body)) throw new AuthorizationServerUnavailable('the revocation feed answered an unexpected document');
       if (!body.all_audiences && !body.audiences.includes(this.#o.audience)) {

@@ -63,3 +63,9 @@ export function oauthError(body: unknown): string {
   }
   return 'unexpected answer';
 }
+
+/** Why the server refused this resource server's own credentials, with what to check. */
+export function refusalOf(what: string, clientId: string, status: number, body: unknown): string {
+  const hint = status === 401 ? `; check clientId (${clientId}) and clientSecret` : '';
+  return `${what} refused this resource server (${status} ${oauthError(body)})${hint}`;
+}

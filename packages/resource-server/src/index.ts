@@ -1,5 +1,5 @@
 /**
- * resource-server: the kit other people's APIs import (`keyforge/resource-server`) to accept
+ * resource-server: the kit other people's APIs import (`@keyforge/resource-server`) to accept
  * only tokens this server issued for them. It runs inside those APIs, so it depends on `jose`
  * and node built-ins only, never on the server's own modules.
  *
@@ -31,7 +31,9 @@
  *
  * Refusals follow RFC 6750 §3: 401 with a bare `Bearer realm` challenge when no bearer token
  * was sent, 400 invalid_request for a malformed header, 401 invalid_token, 403
- * insufficient_scope naming the needed `scope`; 503 when the server cannot be asked.
+ * insufficient_scope naming the needed `scope`; 503 when the server cannot be asked. The reason
+ * for a 503 is logged by default (console.warn), once per distinct reason and then at most once a
+ * minute, so a wrong secret or issuer does not go unnoticed.
  */
 export {
   requireToken, createResourceServer, bearerMiddleware,
@@ -39,6 +41,7 @@ export {
 } from './middleware.js';
 export { ResourceServer, type VerifiedToken } from './resource-server.js';
 export type { ResourceServerOptions } from './options.js';
+export type { Logger } from './problem-log.js';
 export { DEFAULT_ALGORITHMS } from './options.js';
 export {
   BearerError, AuthorizationServerUnavailable, bearerChallenge, type BearerErrorCode,

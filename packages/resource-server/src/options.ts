@@ -1,3 +1,5 @@
+import type { Logger } from './problem-log.js';
+
 /** What an API owner configures; see index.ts for how the numbers bound revocation delay. */
 export interface ResourceServerOptions {
   /** The authorization server's issuer, e.g. https://auth.example.com (no trailing slash). */
@@ -29,7 +31,15 @@ export interface ResourceServerOptions {
   realm?: string;
   /** fetch implementation, e.g. one that goes through a proxy or counts calls. */
   fetch?: typeof fetch;
-  /** Called when the authorization server cannot be asked (the request got a 503). */
+  /**
+   * Where the reason for a 503 is logged (a wrong secret, an issuer mismatch, a client that is
+   * not linked, a server that is down): once per distinct reason, then at most once per
+   * `logRepeatSeconds`. Default `console.warn`; `false` turns it off.
+   */
+  logger?: Logger | false;
+  /** The same reason is logged again at most once per this many seconds. Default 60. */
+  logRepeatSeconds?: number;
+  /** Called on every request that got a 503, with the reason. Optional: the logger already reports it. */
   onUnavailable?: (err: Error) => void;
 }
 
@@ -49,6 +59,8 @@ export interface Settings {
   revocationFeedUrl: string;
   realm: string;
   fetch: typeof fetch;
+  logger: Logger | undefined;
+  logRepeatMs: number;
   onUnavailable: (err: Error) => void;
 }
 
@@ -97,6 +109,8 @@ export function settingsOf(o: ResourceServerOptions): Settings {
     revocationFeedUrl: o.revocationFeedUrl ?? `${issuer}/token/revocations`,
     realm: o.realm ?? audience,
     fetch: o.fetch ?? globalThis.fetch,
+    logger: o.logger === false ? undefined : o.logger ?? ((message) => console.warn(message)),
+    logRepeatMs: seconds('logRepeatSeconds', o.logRepeatSeconds, 60) * 1000,
     onUnavailable: o.onUnavailable ?? (() => undefined),
   };
 }
