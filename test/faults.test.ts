@@ -62,9 +62,9 @@ describe.runIf(existsSync(MAIN))('faults', () => {
     const answered: string[] = [];
     const statuses = new Map<number, number>();
     let stop = false;
-    // Bounded load: 4 concurrent loops, at most 20 s, each request with its own timeout.
+    // Bounded load: 4 concurrent loops until the database is back (60 s at most), each request with its own timeout.
     const loops = Array.from({ length: 4 }, async () => {
-      const until = Date.now() + 20_000;
+      const until = Date.now() + 60_000;
       while (!stop && Date.now() < until) {
         const res = await tokenRequest(srv.url, client.client_id, client.client_secret).timeout(8000)
           .catch(() => undefined);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { createResourceServer } from '../src/resource-server/index.js';
+import { createResourceServer } from '@keyforge/resource-server';
 
 const AUDIENCE = 'https://orders.example.com';
 

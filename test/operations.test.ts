@@ -188,7 +188,8 @@ describe('rate limits of the other endpoints that authenticate a client', () => 
       }
       // Another client keeps its own budget.
       const other = await registerClient(one.url, { scope: 'rla:x' });
-      expect((await introspect(two.url, other.client_id, other.client_secret, token)).status).toBe(200);
+      const own = (await tokenRequest(one.url, other.client_id, other.client_secret)).body.access_token as string;
+      expect((await introspect(two.url, other.client_id, other.client_secret, own)).status).toBe(200);
       expect((await feed(two.url, other.client_id, other.client_secret)).status).toBe(200);
     } finally {
       await one.stop();

@@ -17,6 +17,8 @@ export interface ResourceClient {
 export async function createResourceClient(admin: AdminSession, identifier: string, name: string): Promise<ResourceClient> {
   const iat = await admin.call<{ id: string; initial_access_token: string }>('POST', '/initial-access-tokens', {
     expires_in: 60,
+    allowed_apis: [identifier],
+    max_uses: 1,
     description: `keyforge CLI: resource-server client for ${identifier}`.slice(0, 200),
   });
   let client: ResourceClient;
