@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 
@@ -52,6 +54,8 @@ export interface Config {
   /** Failed portal sign-ins (per username and address) before the lock. */
   loginMaxAttempts: number;
   loginLockSeconds: number;
+  /** Portal password checks at once in this process; more are refused, not queued. */
+  loginConcurrentChecks: number;
   portalSessionSeconds: number;
 }
 
@@ -132,6 +136,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminPassword: raw.ADMIN_PASSWORD,
     loginMaxAttempts: raw.LOGIN_MAX_ATTEMPTS,
     loginLockSeconds: raw.LOGIN_LOCK_SECONDS,
+    // One per core, but at least 2 and at most libuv's default pool of 4 threads that scrypt runs on.
+    loginConcurrentChecks: raw.LOGIN_CONCURRENT_CHECKS || Math.min(4, Math.max(2, availableParallelism())),
     portalSessionSeconds: raw.PORTAL_SESSION_SECONDS,
   };
 }

@@ -38,6 +38,7 @@ export interface RawEnv {
   ADMIN_PASSWORD?: string;
   LOGIN_MAX_ATTEMPTS: number;
   LOGIN_LOCK_SECONDS: number;
+  LOGIN_CONCURRENT_CHECKS: number;
   PORTAL_SESSION_SECONDS: number;
 }
 
@@ -97,6 +98,8 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     ADMIN_PASSWORD: { type: 'string', minLength: 12, maxLength: 1024, nullable: true },
     LOGIN_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
     LOGIN_LOCK_SECONDS: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
+    // Portal password checks (scrypt, 32 MiB each) running at once per process; 0 = by CPU cores.
+    LOGIN_CONCURRENT_CHECKS: { type: 'integer', minimum: 0, maximum: 64, default: 0 },
     PORTAL_SESSION_SECONDS: { type: 'integer', minimum: 60, maximum: 2592000, default: 28800 },
   },
   required: [
@@ -106,7 +109,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     'RATE_LIMIT_TOKEN_PER_ADDRESS', 'RATE_LIMIT_INTROSPECTION_PER_CLIENT', 'RATE_LIMIT_INTROSPECTION_PER_ADDRESS',
     'RATE_LIMIT_REVOCATION_PER_CLIENT', 'RATE_LIMIT_REVOCATION_PER_ADDRESS',
     'RATE_LIMIT_REVOCATION_FEED_PER_CLIENT', 'RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS', 'LOG_LEVEL',
-    'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'PORTAL_SESSION_SECONDS',
+    'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'LOGIN_CONCURRENT_CHECKS', 'PORTAL_SESSION_SECONDS',
   ],
   additionalProperties: true,
 };

@@ -7,6 +7,8 @@ import { clearCookie, readCookie, setCookie } from './cookies.js';
 import {
   audit, formOf, portalState, renderPage, seeOther, SESSION_COOKIE, SIGNIN_COOKIE, type Portal,
 } from './context.js';
+import type { Attempt } from './login-throttle.js';
+import type { PortalUser } from './users.js';
 
 const HOME = '/portal/applications';
 
@@ -49,7 +51,39 @@ function minutes(seconds: number): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type CheckOutcome =
+  | { kind: 'busy'; why: 'username' | 'server' }
+  | { kind: 'locked'; retryAfter: number }
+  | { kind: 'checked'; attempt: Attempt; user: PortalUser | undefined };
+
 export function authPages(router: Router, p: Portal): void {
+  async function checkPassword(username: string, password: string, address: string): Promise<CheckOutcome> {
+    // A place among the running checks comes first: attempts beyond them are refused at
+    // once and cost neither a database write nor a scrypt run.
+    let entry = p.passwordChecks.tryEnter(username);
+    if (!entry.entered) return { kind: 'busy', why: entry.busy };
+    try {
+      // Counted before the password is checked, so parallel attempts, here or at other
+      // instances, cannot check more passwords than the limit allows.
+      const reservation = await p.throttle.reserve(username, address);
+      if (!reservation.granted) return { kind: 'locked', retryAfter: reservation.retryAfter };
+      const { attempt } = reservation;
+      if (attempt.delayMs) {
+        // The slow-down is waited out without a place, so slowed attempts crowd out nobody.
+        entry.leave();
+        await sleep(attempt.delayMs);
+        entry = p.passwordChecks.tryEnter(username);
+        if (!entry.entered) {
+          await p.throttle.release(attempt);
+          return { kind: 'busy', why: entry.busy };
+        }
+      }
+      return { kind: 'checked', attempt, user: await p.users.authenticate(username, password) };
+    } finally {
+      if (entry.entered) entry.leave();
+    }
+  }
+
   /** The sign-in form's CSRF token lives in its own short cookie until a session exists. */
   function signInToken(ctx: Context): string {
     const existing = readCookie(ctx, SIGNIN_COOKIE);
@@ -89,8 +123,6 @@ export function authPages(router: Router, p: Portal): void {
     p.sessions.sweep().catch((err: unknown) => p.s.log.warn({ err }, 'sweeping portal sessions failed'));
     p.throttle.sweep().catch((err: unknown) => p.s.log.warn({ err }, 'sweeping sign-in attempts failed'));
 
-    const address = ctx.ip;
-    const before = await p.throttle.state(username, address);
     const locked = (seconds: number) => {
       ctx.set('Retry-After', String(seconds));
       return page(ctx, {
@@ -98,18 +130,25 @@ export function authPages(router: Router, p: Portal): void {
         error: `Too many failed sign-ins. This account is locked for ${minutes(seconds)}; try again later.`,
       }, 429);
     };
-    if (before.lockedFor > 0) return locked(before.lockedFor);
-    if (before.delayMs) await sleep(before.delayMs);
-
-    const user = await p.users.authenticate(username, password);
+    // Refused before anything is counted: no password was checked.
+    const busy = (why: 'username' | 'server') => {
+      ctx.set('Retry-After', '1');
+      return why === 'username'
+        ? page(ctx, { ...keep, error: 'Another sign-in to this account is in progress. Try again in a moment.' }, 429)
+        : page(ctx, { ...keep, error: 'Too many sign-ins at once. Try again in a moment.' }, 503);
+    };
+    const outcome = await checkPassword(username, password, ctx.ip);
+    if (outcome.kind === 'busy') return busy(outcome.why);
+    if (outcome.kind === 'locked') return locked(outcome.retryAfter);
+    const { attempt, user } = outcome;
     if (!user) {
-      const nowLocked = await p.throttle.recordFailure(username, address);
+      const nowLocked = await p.throttle.recordFailure(attempt);
       audit(p, ctx, nowLocked ? 'portal.sign_in_locked' : 'portal.sign_in_failed', undefined, undefined, username);
       if (nowLocked) return locked(p.s.config.loginLockSeconds);
       return page(ctx, { ...keep, error: 'The username or password is not correct.' }, 401);
     }
 
-    await p.throttle.reset(username, address);
+    await p.throttle.reset(attempt);
     // A fresh id at sign-in: a session id planted before it is worth nothing.
     const old = readCookie(ctx, SESSION_COOKIE);
     if (old) await p.sessions.destroy(old);

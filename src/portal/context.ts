@@ -5,6 +5,7 @@ import { applicationsOf, type Applications } from '../applications/index.js';
 import type { Services } from '../services.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { FormFields } from './form.js';
+import { PasswordCheckGate } from './password-check-gate.js';
 import { PortalSessions, type Flash, type PortalSession } from './sessions.js';
 import { PortalUsers } from './users.js';
 import { Views } from './views.js';
@@ -19,6 +20,7 @@ export interface Portal {
   users: PortalUsers;
   sessions: PortalSessions;
   throttle: LoginThrottle;
+  passwordChecks: PasswordCheckGate;
   views: Views;
   apps: Applications;
   /** The browser sees the issuer, so cookies are Secure exactly when it is https. */
@@ -38,6 +40,7 @@ export function portalOf(s: Services): Portal {
         maxAttempts: s.config.loginMaxAttempts,
         lockSeconds: s.config.loginLockSeconds,
       }),
+      passwordChecks: new PasswordCheckGate(s.config.loginConcurrentChecks),
       views: new Views(),
       apps: applicationsOf(s),
       secureCookies: s.config.issuer.startsWith('https:'),

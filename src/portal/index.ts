@@ -1,7 +1,8 @@
 /**
  * portal: the server-rendered developer portal under /portal. Sign-in for portal users
- * (scrypt password hashes, sessions and sign-in throttling in MongoDB, CSRF tokens on every
- * form), applications with their production and sandbox keys, and APIs with their scopes.
+ * (scrypt password hashes, sessions and sign-in throttling in MongoDB, a bound on password
+ * checks running at once, CSRF tokens on every form), applications with their production
+ * and sandbox keys, and APIs with their scopes.
  * Templates, CSS and JS live in views/ at the repository root and are served by the app.
  */
 export { portalMiddleware } from './portal-middleware.js';
