@@ -1,5 +1,8 @@
 # keyforge: OAuth 2.0 authorization server. Expects MONGODB_URI (see compose.yaml).
-FROM node:24-slim AS build
+# Untested here (no Docker engine on the development machines): correct by construction —
+# a pinned base image, a non-root user, a health check on /readyz.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/resource-server/package.json ./packages/resource-server/
@@ -12,11 +15,11 @@ COPY test ./test
 COPY examples ./examples
 RUN npm run build && npm prune --omit=dev
 
-FROM node:24-slim
-ENV NODE_ENV=production PORT=3000
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/src ./dist/src
+COPY --from=build --chown=root:root /app/dist/src ./dist/src
 COPY package.json ./
 COPY views ./views
 USER node

@@ -35,7 +35,12 @@ export interface StartOptions {
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const log = opts.log ?? pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
+  const log = opts.log ?? pino({
+    level: config.logLevel,
+    redact: ['req.headers.authorization'],
+    // A person at a terminal reads lines; anything else (a file, a collector) gets JSON.
+    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
+  });
   if (config.keyEncryptionSecret === DEV_KEY_ENCRYPTION_SECRET) {
     log.warn('KEY_ENCRYPTION_SECRET is not set: signing keys are wrapped with a development default');
   }
