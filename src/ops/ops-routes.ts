@@ -27,6 +27,6 @@ export function opsRoutes(router: Router, d: OpsDeps): void {
   router.get('/metrics', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.type = d.metrics.registry.contentType;
-    ctx.body = await d.metrics.registry.metrics();
+    ctx.body = await d.metrics.exposition();
   });
 }
