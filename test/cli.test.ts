@@ -112,7 +112,7 @@ describe('APIs and scopes', () => {
 
   it('reports server-side refusals in one line with exit 1', async () => {
     expectOneLineError(await keyforge(['apis', 'get', 'https://nope.example.com']), 1, /API https:\/\/nope\.example\.com not found \(HTTP 404\)$/);
-    expectOneLineError(await keyforge(['apis', 'create', 'not a uri', '--name', 'x']), 1, /^error: POST \/api\/apis: identifier must match .*\(HTTP 400\)$/);
+    expectOneLineError(await keyforge(['apis', 'create', 'not a uri', '--name', 'x']), 1, /^error: POST \/api\/apis: identifier must be an absolute URI .*\(HTTP 400\)$/);
   });
 });
 
@@ -318,7 +318,7 @@ describe('export and import', () => {
   it('refuses a document that is not an export', async () => {
     const file = join(configDir, 'bad.json');
     await writeFile(file, JSON.stringify({ format: 'something-else', version: 1 }));
-    expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /format must be equal to constant \(HTTP 400\)$/);
+    expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /format must be "keyforge-export" \(HTTP 400\)$/);
     await writeFile(file, '{ not json');
     expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /is not valid JSON$/);
   });
