@@ -155,7 +155,7 @@ describe('signing keys and initial access tokens', () => {
     expect(after.find((k) => k.kid === rotated[0])).toMatchObject({ alg: 'ES256', status: 'active' });
     const oldEs = before.find((k) => k.alg === 'ES256' && k.status === 'active')!;
     expect(after.find((k) => k.kid === oldEs.kid)?.status).toBe('retired');
-    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED$/);
+    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED\s+ORIGIN$/);
   });
 
   it('creates, lists and revokes an initial access token', async () => {
@@ -284,10 +284,27 @@ describe('export and import', () => {
     await expect(kit.authenticate(`Bearer ${jwtAtB}`, ['orders:read'])).resolves.toMatchObject({ format: 'jwt', clientId: jwtApp.client_id });
     await expect(kit.authenticate(`Bearer ${opaqueAtB}`, ['orders:read'])).resolves.toMatchObject({ format: 'opaque', clientId: opaqueApp.client_id });
 
-    // Applying the same document again changes nothing.
+    // Imported keys are marked as such; B's own are not.
+    type ListedKey = { kid: string; imported_at?: string; imported_from?: string };
+    const keysAtB = await okJson<ListedKey[]>(['signing-keys', 'list'], onB);
+    for (const k of keysAtB) {
+      if (exportedKids.includes(k.kid)) expect(k).toMatchObject({ imported_at: expect.any(String), imported_from: a.config.issuer });
+      else expect(k.imported_at).toBeUndefined();
+    }
+    expect(keysAtB.some((k) => !exportedKids.includes(k.kid))).toBe(true);
+    const tableAtB = await ok(['signing-keys', 'list'], onB);
+    expect(tableAtB).toContain(`imported from ${a.config.issuer}`);
+    expect(tableAtB).toMatch(/ own$/m);
+
+    // Applying the same document again changes nothing, the marks included.
     const again = await keyforge(['--json', 'import', '--file', '-'], onB, await readFile(exportFile, 'utf8'));
     expect(again.code).toBe(0);
     expect(comparable(await okJson(['apis', 'list'], onB))).toEqual(comparable(apisA));
+    expect(await okJson(['signing-keys', 'list'], onB)).toEqual(keysAtB);
+
+    // A server restoring its own export keeps its keys as its own.
+    await ok(['import', '--file', exportFile]);
+    expect((await okJson<ListedKey[]>(['signing-keys', 'list'])).filter((k) => k.imported_at)).toEqual([]);
   });
 
   it('carries applications with their key sets', async () => {
