@@ -222,6 +222,28 @@ describe('export and import', () => {
   let b: TestServer;
   let jwtApp: RegisteredClient;
   let opaqueApp: RegisteredClient;
+  it('reads the audit log with the API\'s filters', async () => {
+    await ok(['signing-keys', 'rotate', '--alg', 'EdDSA']);
+    type Page = { entries: { action: string; actor: string }[]; next_before: string | null };
+    let page: Page = { entries: [], next_before: null };
+    for (let i = 0; i < 50 && !page.entries.length; i++) {
+      page = await okJson<Page>(['audit-log', '--action', 'POST /api/keys/rotate', '--actor', 'client:admin']);
+      if (!page.entries.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(page.entries.length).toBeGreaterThan(0);
+    expect(page.entries.every((e) => e.action === 'POST /api/keys/rotate' && e.actor === 'client:admin')).toBe(true);
+
+    const one = await ok(['audit-log', '--limit', '1']);
+    expect(one.split('\n')[0]).toMatch(/^AT\s+ACTOR\s+ACTION\s+TARGET\s+IP\s+DETAILS$/);
+    const next = /^NEXT {2}--before (\S+)$/m.exec(one)?.[1];
+    expect(next).toBeDefined();
+    const older = await okJson<Page>(['audit-log', '--limit', '5', '--before', next!]);
+    expect(older.entries.every((e) => Date.parse((e as unknown as { at: string }).at) < Date.parse(next!))).toBe(true);
+    expect(await ok(['audit-log', '--action', 'no.such.action'])).toBe('(none)');
+    expectOneLineError(await keyforge(['audit-log', '--before', 'yesterday-ish']), 2, /--before must be a date/);
+    expectOneLineError(await keyforge(['audit-log', '--limit', '501']), 1, /limit must be <= 500 \(HTTP 400\)$/);
+  });
+
   let rs: RegisteredClient;
   let exportFile: string;
   const asAdmin = { KEYFORGE_CLIENT_ID: 'admin', KEYFORGE_CLIENT_SECRET: ADMIN_SECRET };
