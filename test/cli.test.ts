@@ -218,10 +218,7 @@ describe('applications and their keys', () => {
   });
 });
 
-describe('export and import', () => {
-  let b: TestServer;
-  let jwtApp: RegisteredClient;
-  let opaqueApp: RegisteredClient;
+describe('audit log', () => {
   it('reads the audit log with the API\'s filters', async () => {
     await ok(['signing-keys', 'rotate', '--alg', 'EdDSA']);
     type Page = { entries: { action: string; actor: string }[]; next_before: string | null };
@@ -243,7 +240,12 @@ describe('export and import', () => {
     expectOneLineError(await keyforge(['audit-log', '--before', 'yesterday-ish']), 2, /--before must be a date/);
     expectOneLineError(await keyforge(['audit-log', '--limit', '501']), 1, /limit must be <= 500 \(HTTP 400\)$/);
   });
+});
 
+describe('export and import', () => {
+  let b: TestServer;
+  let jwtApp: RegisteredClient;
+  let opaqueApp: RegisteredClient;
   let rs: RegisteredClient;
   let exportFile: string;
   const asAdmin = { KEYFORGE_CLIENT_ID: 'admin', KEYFORGE_CLIENT_SECRET: ADMIN_SECRET };
