@@ -6,6 +6,7 @@
 export {
   DatabaseHealth, isDatabaseUnavailable, serviceUnavailable, RETRY_AFTER_SECONDS,
 } from './database-health.js';
+export { failureLogger, logFailure } from './failure-log.js';
 export { Metrics, endpointLabel } from './metrics.js';
 export { requestContext } from './request-context.js';
 export { opsRoutes, type OpsDeps } from './ops-routes.js';
