@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 import { ConfigError, loadConfig, type Config } from './config/index.js';
-import { serveClusterMetrics } from './ops/cluster-metrics.js';
+import { serveClusterMetrics } from './ops/index.js';
 import { startServer } from './server.js';
 import { startEmbeddedServer, type EmbeddedServer } from './store/embedded-server.js';
 
