@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 import { ConfigError, loadConfig, type Config } from './config/index.js';
+import { serveClusterMetrics } from './ops/index.js';
 import { startServer } from './server.js';
 import { startEmbeddedServer, type EmbeddedServer } from './store/embedded-server.js';
 
@@ -53,6 +54,7 @@ async function serve(config: Config, embedded?: EmbeddedServer): Promise<void> {
 async function supervise(config: Config, count: number): Promise<void> {
   const embedded = await databaseFor(config);
   const env = { MONGODB_URI: config.mongodbUri! };
+  serveClusterMetrics();
   let stopping = false;
   const fork = (): Worker => {
     const worker = cluster.fork(env);

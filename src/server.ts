@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { createApp } from './app.js';
 import { ensureAdminClient, ensureEnvInitialAccessToken } from './bootstrap.js';
 import { DEV_KEY_ENCRYPTION_SECRET, type Config } from './config/index.js';
+import { failureLogger } from './ops/index.js';
 import { ensurePortalAdmin } from './portal/index.js';
 import { createServices, type Services } from './services.js';
 import { connectStore, startRevocationSync, startSweeper, type Store } from './store/index.js';
@@ -80,16 +81,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const url = localUrl(address);
   services.selfUrl = url;
 
-  const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds, (err) =>
-    log.warn({ err }, 'sweeping expired records failed'));
+  const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds,
+    failureLogger(log, 'sweeping expired records failed'));
   const stopRevocationSync = startRevocationSync(
     store.collections.revocationEvents,
     store.collections.tokenCache,
     config.revocationSyncMs,
-    (err) => log.warn({ err }, 'reading revocations from other instances failed; token cache paused'),
+    failureLogger(log, 'reading revocations from other instances failed; token cache paused'),
   );
   const refresher = setInterval(() => {
-    services.holder.refresh().catch((err: unknown) => log.warn({ err }, 'refreshing keys and APIs failed'));
+    services.holder.refresh().catch(failureLogger(log, 'refreshing keys and APIs failed'));
   }, config.configRefreshSeconds * 1000);
   refresher.unref();
 

@@ -5,7 +5,7 @@ import { AuditLog } from './audit/index.js';
 import type { Config } from './config/index.js';
 import { SigningKeys } from './keys/index.js';
 import { RateLimiter } from './limits/index.js';
-import { DatabaseHealth, Metrics } from './ops/index.js';
+import { DatabaseHealth, failureLogger, Metrics } from './ops/index.js';
 import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
 import { InitialAccessTokens, RegisteredClients } from './registration/index.js';
 import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
@@ -56,7 +56,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
   await audit.ensureIndexes();
   const limiter = new RateLimiter(store.collections.rateLimits, {
     windowSeconds: config.rateLimitWindowSeconds,
-    onError: (err) => log.warn({ err }, 'rate limit counters could not be shared'),
+    onError: failureLogger(log, 'rate limit counters could not be shared'),
   });
   const tokens = new TokenStore(store.collections);
   const adapter = createAdapterFactory({

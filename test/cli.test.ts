@@ -112,7 +112,7 @@ describe('APIs and scopes', () => {
 
   it('reports server-side refusals in one line with exit 1', async () => {
     expectOneLineError(await keyforge(['apis', 'get', 'https://nope.example.com']), 1, /API https:\/\/nope\.example\.com not found \(HTTP 404\)$/);
-    expectOneLineError(await keyforge(['apis', 'create', 'not a uri', '--name', 'x']), 1, /^error: POST \/api\/apis: identifier must match .*\(HTTP 400\)$/);
+    expectOneLineError(await keyforge(['apis', 'create', 'not a uri', '--name', 'x']), 1, /^error: POST \/api\/apis: identifier must be an absolute URI .*\(HTTP 400\)$/);
   });
 });
 
@@ -155,7 +155,7 @@ describe('signing keys and initial access tokens', () => {
     expect(after.find((k) => k.kid === rotated[0])).toMatchObject({ alg: 'ES256', status: 'active' });
     const oldEs = before.find((k) => k.alg === 'ES256' && k.status === 'active')!;
     expect(after.find((k) => k.kid === oldEs.kid)?.status).toBe('retired');
-    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED$/);
+    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED\s+ORIGIN$/);
   });
 
   it('creates, lists and revokes an initial access token', async () => {
@@ -215,6 +215,30 @@ describe('applications and their keys', () => {
     const shown = await ok(['apps', 'get', '--', app.id]);
     expect(shown).toMatch(/^name\s+Shop$/m);
     expect(shown).toMatch(new RegExp(`PRODUCTION\\s+${keys.consumer_key}\\s+orders:read\\s+900`));
+  });
+});
+
+describe('audit log', () => {
+  it('reads the audit log with the API\'s filters', async () => {
+    await ok(['signing-keys', 'rotate', '--alg', 'EdDSA']);
+    type Page = { entries: { action: string; actor: string }[]; next_before: string | null };
+    let page: Page = { entries: [], next_before: null };
+    for (let i = 0; i < 50 && !page.entries.length; i++) {
+      page = await okJson<Page>(['audit-log', '--action', 'POST /api/keys/rotate', '--actor', 'client:admin']);
+      if (!page.entries.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(page.entries.length).toBeGreaterThan(0);
+    expect(page.entries.every((e) => e.action === 'POST /api/keys/rotate' && e.actor === 'client:admin')).toBe(true);
+
+    const one = await ok(['audit-log', '--limit', '1']);
+    expect(one.split('\n')[0]).toMatch(/^AT\s+ACTOR\s+ACTION\s+TARGET\s+IP\s+DETAILS$/);
+    const next = /^NEXT {2}--before (\S+)$/m.exec(one)?.[1];
+    expect(next).toBeDefined();
+    const older = await okJson<Page>(['audit-log', '--limit', '5', '--before', next!]);
+    expect(older.entries.every((e) => Date.parse((e as unknown as { at: string }).at) < Date.parse(next!))).toBe(true);
+    expect(await ok(['audit-log', '--action', 'no.such.action'])).toBe('(none)');
+    expectOneLineError(await keyforge(['audit-log', '--before', 'yesterday-ish']), 2, /--before must be a date/);
+    expectOneLineError(await keyforge(['audit-log', '--limit', '501']), 1, /limit must be <= 500 \(HTTP 400\)$/);
   });
 });
 
@@ -284,10 +308,27 @@ describe('export and import', () => {
     await expect(kit.authenticate(`Bearer ${jwtAtB}`, ['orders:read'])).resolves.toMatchObject({ format: 'jwt', clientId: jwtApp.client_id });
     await expect(kit.authenticate(`Bearer ${opaqueAtB}`, ['orders:read'])).resolves.toMatchObject({ format: 'opaque', clientId: opaqueApp.client_id });
 
-    // Applying the same document again changes nothing.
+    // Imported keys are marked as such; B's own are not.
+    type ListedKey = { kid: string; imported_at?: string; imported_from?: string };
+    const keysAtB = await okJson<ListedKey[]>(['signing-keys', 'list'], onB);
+    for (const k of keysAtB) {
+      if (exportedKids.includes(k.kid)) expect(k).toMatchObject({ imported_at: expect.any(String), imported_from: a.config.issuer });
+      else expect(k.imported_at).toBeUndefined();
+    }
+    expect(keysAtB.some((k) => !exportedKids.includes(k.kid))).toBe(true);
+    const tableAtB = await ok(['signing-keys', 'list'], onB);
+    expect(tableAtB).toContain(`imported from ${a.config.issuer}`);
+    expect(tableAtB).toMatch(/ own$/m);
+
+    // Applying the same document again changes nothing, the marks included.
     const again = await keyforge(['--json', 'import', '--file', '-'], onB, await readFile(exportFile, 'utf8'));
     expect(again.code).toBe(0);
     expect(comparable(await okJson(['apis', 'list'], onB))).toEqual(comparable(apisA));
+    expect(await okJson(['signing-keys', 'list'], onB)).toEqual(keysAtB);
+
+    // A server restoring its own export keeps its keys as its own.
+    await ok(['import', '--file', exportFile]);
+    expect((await okJson<ListedKey[]>(['signing-keys', 'list'])).filter((k) => k.imported_at)).toEqual([]);
   });
 
   it('carries applications with their key sets', async () => {
@@ -318,7 +359,7 @@ describe('export and import', () => {
   it('refuses a document that is not an export', async () => {
     const file = join(configDir, 'bad.json');
     await writeFile(file, JSON.stringify({ format: 'something-else', version: 1 }));
-    expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /format must be equal to constant \(HTTP 400\)$/);
+    expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /format must be "keyforge-export" \(HTTP 400\)$/);
     await writeFile(file, '{ not json');
     expectOneLineError(await keyforge(['import', '--file', file], { ...asAdmin, KEYFORGE_URL: b.url }), 1, /is not valid JSON$/);
   });

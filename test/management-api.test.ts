@@ -134,6 +134,16 @@ describe('APIs and scopes', () => {
     expect(res.body.error_description).toMatch(field);
   });
 
+  it('says in words what a field must be, never as a regular expression', async () => {
+    const res = await api().post('/api/apis').set('Authorization', auth())
+      .send({ identifier: 'https://x.example.com', name: 'x', scopes: [{ name: 'has space' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error_description).toBe(
+      'scopes.0.name must be a scope name: 1 to 128 printable ASCII characters, no spaces, quotes or backslashes');
+    const uri = await api().post('/api/apis').set('Authorization', auth()).send({ identifier: 'not a uri', name: 'x' });
+    expect(uri.body.error_description).toBe('identifier must be an absolute URI without a fragment, at most 500 characters');
+  });
+
   it('rejects malformed JSON and wrong content types with 4xx JSON', async () => {
     const bad = await api().post('/api/apis').set('Authorization', auth()).set('Content-Type', 'application/json').send('{');
     expect(bad.status).toBe(400);

@@ -79,6 +79,15 @@ describe('audit log', () => {
     expect((await request(srv.url).get('/api/audit-log?limit=0').set('Authorization', `Bearer ${admin}`)).status).toBe(400);
     expect((await request(srv.url).get('/api/audit-log?bogus=1').set('Authorization', `Bearer ${admin}`)).status).toBe(400);
   });
+
+  it('is described in the OpenAPI document with the filters the endpoint accepts', async () => {
+    const doc = (await request(srv.url).get('/api/openapi.json')).body;
+    const get = doc.paths['/audit-log'].get;
+    expect(get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`))
+      .toEqual(['query:limit', 'query:before', 'query:action', 'query:actor', 'query:target']);
+    expect(get.responses['200'].content['application/json'].schema.properties.entries.items.$ref).toBe('#/components/schemas/AuditEntry');
+    expect(doc.components.schemas.AuditEntry.required).toEqual(['id', 'at', 'actor', 'action']);
+  });
 });
 
 describe('rate limits shared through the database', () => {

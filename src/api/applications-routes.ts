@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 
-import { SCOPE_TOKEN } from '../apis/index.js';
+import { SCOPE_TOKEN, SCOPE_TOKEN_WORDS } from '../apis/index.js';
 import {
   applicationsOf, isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, TOKEN_TYPES,
   type ApplicationDetail, type ApplicationInput, type ApplicationSummary, type IssuedCredentials,
@@ -29,7 +29,7 @@ const applicationProperties = {
 
 const scopes = {
   type: 'array',
-  items: { type: 'string', pattern: SCOPE_TOKEN },
+  items: { type: 'string', pattern: SCOPE_TOKEN, expects: SCOPE_TOKEN_WORDS },
   maxItems: 500,
   uniqueItems: true,
 } as const;

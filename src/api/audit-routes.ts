@@ -13,15 +13,19 @@ interface AuditQuery {
   target?: string;
 }
 
+const DEFAULT_LIMIT = 100;
+
+const queryProperties = {
+  limit: { type: 'integer', minimum: 1, maximum: 500, description: `Entries per page (default ${DEFAULT_LIMIT})` },
+  before: { type: 'string', format: 'date-time', description: 'Only entries older than this: next_before of the previous page' },
+  action: { type: 'string', enum: [...AUDIT_ACTIONS], description: 'Only this action, e.g. token.revoke or api.create' },
+  actor: { type: 'string', maxLength: 300, description: 'Only this actor: client:<id>, user:<name> or system' },
+  target: { type: 'string', maxLength: 500, description: 'Only this target: an API identifier, a client id, a key id' },
+} as const;
+
 const validateQuery = compile<AuditQuery>({
   type: 'object',
-  properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 500 },
-    before: { type: 'string', format: 'date-time' },
-    action: { type: 'string', enum: [...AUDIT_ACTIONS] },
-    actor: { type: 'string', maxLength: 300 },
-    target: { type: 'string', maxLength: 500 },
-  },
+  properties: queryProperties,
   additionalProperties: false,
 });
 
@@ -60,7 +64,7 @@ export function auditRoutes(router: Router, s: Services): void {
     };
     assertValid(validateQuery, query);
     const entries = await s.audit.list({
-      limit: query.limit ?? 100,
+      limit: query.limit ?? DEFAULT_LIMIT,
       ...(query.before ? { before: new Date(query.before) } : {}),
       ...(query.action ? { action: query.action } : {}),
       ...(query.actor ? { actor: query.actor } : {}),
@@ -72,3 +76,50 @@ export function auditRoutes(router: Router, s: Services): void {
     };
   });
 }
+
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const errorRef = { $ref: '#/components/schemas/Error' };
+
+/** The audit log in the OpenAPI document; its query parameters are the ones validated above. */
+export const auditOpenApi = {
+  paths: {
+    '/audit-log': {
+      get: {
+        summary: 'Read the audit log, newest first; page with before=next_before',
+        parameters: Object.entries(queryProperties).map(([name, { description, ...schema }]) => ({
+          name, in: 'query', required: false, description, schema,
+        })),
+        responses: {
+          200: {
+            description: 'A page of entries',
+            ...json({
+              type: 'object',
+              properties: {
+                entries: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } },
+                next_before: { type: ['string', 'null'], format: 'date-time', description: 'Pass as before for the next page' },
+              },
+            }),
+          },
+          400: { description: 'Invalid query; the description names the parameter', ...json(errorRef) },
+          401: { description: 'Missing or invalid bearer token', ...json(errorRef) },
+          403: { description: 'The token lacks the admin scope', ...json(errorRef) },
+        },
+      },
+    },
+  },
+  schemas: {
+    AuditEntry: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        at: { type: 'string', format: 'date-time' },
+        actor: { type: 'string', description: 'client:<id> for API callers, user:<name> for portal users, system' },
+        action: { type: 'string' },
+        target: { type: 'string', description: 'What was acted on; never a secret' },
+        ip: { type: 'string' },
+        details: { type: 'object', description: 'Further non-secret facts (status, key type, scopes)' },
+      },
+      required: ['id', 'at', 'actor', 'action'],
+    },
+  },
+};

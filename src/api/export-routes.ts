@@ -185,7 +185,7 @@ export function exportRoutes(router: Router, s: Services): void {
     // Published as soon as the holder reloads, so every token they signed verifies here. Which
     // key signs stays this server's rule (the newest one due), so its own keys keep signing.
     const keys = (body.signing_keys ?? []).map(fromEjson);
-    for (const key of keys) await keysCollection().replaceOne({ _id: key._id }, key, { upsert: true });
+    await s.signingKeys.importKeys(keys, body.issuer);
     await reloadProvider(s);
 
     ctx.body = {

@@ -19,6 +19,7 @@ export function keyRoutes(router: Router, s: Services): void {
     ctx.body = {
       keys: keys.map((k) => ({
         kid: k._id, alg: k.alg, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
+        imported_at: k.imported_at, imported_from: k.imported_from,
         public_jwk: k.public_jwk,
       })),
     };

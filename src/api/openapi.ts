@@ -1,6 +1,7 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
 import { SIGNING_ALGS } from '../keys/index.js';
 import { applicationsOpenApi } from './applications-routes.js';
+import { auditOpenApi } from './audit-routes.js';
 import { exportOpenApi } from './export-routes.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -70,7 +71,10 @@ export function openApiDocument(issuer: string) {
         delete: { summary: 'Revoke an initial access token', responses: { 204: { description: 'Revoked' }, 404: { description: 'Not found', ...json(error) }, ...errors } },
       },
       '/keys': {
-        get: { summary: 'List signing keys (public halves)', responses: { 200: { description: 'Keys' }, ...errors } },
+        get: {
+          summary: 'List signing keys (public halves); imported ones carry imported_at',
+          responses: { 200: { description: 'Keys', ...json({ type: 'object', properties: { keys: { type: 'array', items: { $ref: '#/components/schemas/SigningKey' } } } }) }, ...errors },
+        },
       },
       '/keys/rotate': {
         post: {
@@ -85,12 +89,27 @@ export function openApiDocument(issuer: string) {
       },
       ...applicationsOpenApi.paths,
       ...exportOpenApi.paths,
+      ...auditOpenApi.paths,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         ...applicationsOpenApi.schemas,
         ...exportOpenApi.schemas,
+        ...auditOpenApi.schemas,
+        SigningKey: {
+          type: 'object',
+          properties: {
+            kid: { type: 'string' },
+            alg: { type: 'string', enum: [...SIGNING_ALGS] },
+            status: { type: 'string', enum: ['active', 'retired'] },
+            created_at: { type: 'string', format: 'date-time' },
+            retired_at: { type: 'string', format: 'date-time' },
+            imported_at: { type: 'string', format: 'date-time', description: 'Present on keys that came from another server\'s export' },
+            imported_from: { type: 'string', description: 'The issuer named in that export' },
+            public_jwk: { type: 'object' },
+          },
+        },
         Error: {
           type: 'object',
           properties: { error: { type: 'string' }, error_description: { type: 'string' } },

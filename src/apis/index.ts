@@ -5,6 +5,6 @@
  */
 export { ApiRegistry, type Api, type ApiSnapshot } from './api-registry.js';
 export {
-  createApiSchema, updateApiSchema, SCOPE_TOKEN,
+  createApiSchema, updateApiSchema, SCOPE_TOKEN, SCOPE_TOKEN_WORDS,
   type CreateApiInput, type UpdateApiInput, type ScopeInput,
 } from './schemas.js';

@@ -2,11 +2,12 @@ import { SIGNING_ALGS } from '../keys/index.js';
 
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 export const SCOPE_TOKEN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$';
+export const SCOPE_TOKEN_WORDS = 'a scope name: 1 to 128 printable ASCII characters, no spaces, quotes or backslashes';
 
 const scope = {
   type: 'object',
   properties: {
-    name: { type: 'string', pattern: SCOPE_TOKEN },
+    name: { type: 'string', pattern: SCOPE_TOKEN, expects: SCOPE_TOKEN_WORDS },
     description: { type: 'string', maxLength: 500 },
   },
   required: ['name'],
@@ -40,7 +41,7 @@ export const createApiSchema = {
   type: 'object',
   properties: {
     // RFC 8707 §2: an absolute URI without a fragment.
-    identifier: { type: 'string', format: 'uri', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^#]*$', maxLength: 500 },
+    identifier: { type: 'string', format: 'uri', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^#]*$', maxLength: 500, expects: 'an absolute URI without a fragment, at most 500 characters' },
     name: { type: 'string', minLength: 1, maxLength: 200 },
     scopes,
     signing_alg: { type: 'string', enum: [...SIGNING_ALGS] },

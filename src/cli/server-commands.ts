@@ -12,7 +12,12 @@ interface SigningKey {
   status: string;
   created_at: string;
   retired_at?: string;
+  imported_at?: string;
+  imported_from?: string;
 }
+
+/** Whose key: this server's, or one that came with an import (and from where). */
+const origin = (k: SigningKey) => (k.imported_at ? `imported${k.imported_from ? ` from ${k.imported_from}` : ''}` : 'own');
 
 interface InitialAccessToken {
   id: string;
@@ -37,7 +42,7 @@ export function serverCommands(program: Command, io: Io): void {
 
   keys.command('list').description('List signing keys (public halves)').action(action(io, async (ctx) => {
     const { keys: all } = await (await ctx.admin()).call<{ keys: SigningKey[] }>('GET', '/keys');
-    ctx.print(all, () => table(all.map((k) => ({ ...k })), [['kid', 'KID'], ['alg', 'ALG'], ['status', 'STATUS'], ['created_at', 'CREATED'], ['retired_at', 'RETIRED']]));
+    ctx.print(all, () => table(all.map((k) => ({ ...k, origin: origin(k) })), [['kid', 'KID'], ['alg', 'ALG'], ['status', 'STATUS'], ['created_at', 'CREATED'], ['retired_at', 'RETIRED'], ['origin', 'ORIGIN']]));
   }));
 
   keys.command('rotate').description('New signing keys; the old ones stay published (retired) so their tokens keep verifying')

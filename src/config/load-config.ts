@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 
+import { describeError, withExpects } from '../http/schema.js';
 import { envSchema, type RawEnv } from './schema.js';
 
 export interface Config {
@@ -66,7 +67,7 @@ export class ConfigError extends Error {
 // Only the variables we own are validated; the rest of process.env is left alone.
 const OWN_KEYS = Object.keys(envSchema.properties ?? {});
 
-const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true });
+const ajv = withExpects(new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, verbose: true }));
 addFormats.default(ajv);
 const validate = ajv.compile(envSchema);
 
@@ -81,10 +82,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   if (!validate(picked)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const name = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? '');
-      return `${name} ${e.message ?? 'is invalid'}`;
-    });
+    const problems = (validate.errors ?? []).map(describeError);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const raw = picked as unknown as RawEnv;

@@ -47,17 +47,17 @@ export const envSchema: JSONSchemaType<RawEnv> = {
   properties: {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
     // The address to listen on: an IPv4 or IPv6 address or a host name. Unset: every interface.
-    HOST: { type: 'string', pattern: '^([A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$', nullable: true },
-    ISSUER: { type: 'string', format: 'uri', pattern: '^https?://[^?#]+$', nullable: true },
-    MONGODB_URI: { type: 'string', pattern: '^mongodb(\\+srv)?://', nullable: true },
-    MONGODB_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', nullable: true },
+    HOST: { type: 'string', pattern: '^([A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$', nullable: true, expects: 'an IP address or a host name' },
+    ISSUER: { type: 'string', format: 'uri', pattern: '^https?://[^?#]+$', nullable: true, expects: 'an http:// or https:// URL without query or fragment' },
+    MONGODB_URI: { type: 'string', pattern: '^mongodb(\\+srv)?://', nullable: true, expects: 'a connection string starting with mongodb:// or mongodb+srv://' },
+    MONGODB_DB: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,63}$', nullable: true, expects: '1 to 63 letters, digits, _ or -' },
     DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     KEY_ENCRYPTION_SECRET: { type: 'string', minLength: 32, nullable: true },
     DCR_INITIAL_ACCESS_TOKEN: { type: 'string', minLength: 16, nullable: true },
-    ADMIN_CLIENT_ID: { type: 'string', pattern: '^[A-Za-z0-9._~-]{1,128}$', default: 'admin' },
+    ADMIN_CLIENT_ID: { type: 'string', pattern: '^[A-Za-z0-9._~-]{1,128}$', default: 'admin', expects: '1 to 128 letters, digits, ., _, ~ or -' },
     ADMIN_CLIENT_SECRET: { type: 'string', minLength: 16, nullable: true },
     // -1 allows never-expiring tokens; a positive number caps every client's TTL.
-    MAX_ACCESS_TOKEN_TTL: { type: 'integer', minimum: -1, not: { const: 0 }, default: -1 },
+    MAX_ACCESS_TOKEN_TTL: { type: 'integer', minimum: -1, not: { const: 0 }, default: -1, expects: '-1 (no cap) or a positive number of seconds' },
     DEFAULT_SIGNING_ALG: { type: 'string', enum: ['RS256', 'ES256', 'EdDSA'], default: 'RS256' },
     SWEEP_INTERVAL_SECONDS: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
     CLIENT_CACHE_SECONDS: { type: 'integer', minimum: 0, maximum: 300, default: 5 },
@@ -94,7 +94,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
       default: 'info',
     },
     // The first portal admin; without a password one is generated into DATA_DIR.
-    ADMIN_USERNAME: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$', default: 'admin' },
+    ADMIN_USERNAME: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$', default: 'admin', expects: '1 to 64 letters, digits, ., _, @ or -' },
     ADMIN_PASSWORD: { type: 'string', minLength: 12, maxLength: 1024, nullable: true },
     LOGIN_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
     LOGIN_LOCK_SECONDS: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },

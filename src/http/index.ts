@@ -1,4 +1,6 @@
 /** http: small Koa helpers shared by our own routes: JSON errors and bounded body readers. */
 export { HttpError, badRequest, notFound, conflict, jsonErrors } from './errors.js';
 export { readJson, readForm } from './body.js';
-export { ajv, compile, assertValid, describeErrors } from './schema.js';
+export {
+  ajv, compile, assertValid, describeError, describeErrors, patternsWithoutWords, withExpects,
+} from './schema.js';

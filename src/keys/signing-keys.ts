@@ -18,6 +18,10 @@ export interface SigningKeyRecord {
    */
   activate_at?: Date;
   retired_at?: Date;
+  /** Set when the key came from another server's export (POST /api/import); ours have none. */
+  imported_at?: Date;
+  /** The issuer named in the document it came from, when it named one. */
+  imported_from?: string;
   public_jwk: JWK;
   private_jwk: WrappedSecret;
 }
@@ -92,6 +96,23 @@ export class SigningKeys {
       kids.push(kid);
     }
     return kids;
+  }
+
+  /**
+   * Stores keys from an exported document, as stored there (private halves still wrapped),
+   * marked as imported so they can be told from this server's own. A key this server already
+   * holds keeps its origin: its own key coming back from a backup stays its own, and an
+   * imported one keeps the first import's mark.
+   */
+  async importKeys(docs: (Record<string, unknown> & { _id: string })[], from: string | undefined): Promise<void> {
+    for (const doc of docs) {
+      const existing = await this.#coll.findOne({ _id: doc._id }, { projection: { imported_at: 1, imported_from: 1 } });
+      const { imported_at: _at, imported_from: _from, ...key } = doc;
+      const origin = existing
+        ? { ...(existing.imported_at ? { imported_at: existing.imported_at } : {}), ...(existing.imported_from ? { imported_from: existing.imported_from } : {}) }
+        : { imported_at: new Date(), ...(from ? { imported_from: from } : {}) };
+      await this.#coll.replaceOne({ _id: doc._id }, { ...key, ...origin } as unknown as SigningKeyRecord, { upsert: true });
+    }
   }
 
   async list(): Promise<Omit<SigningKeyRecord, 'private_jwk'>[]> {

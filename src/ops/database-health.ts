@@ -8,6 +8,11 @@ import { HttpError } from '../http/index.js';
 /** Seconds a client is asked to wait before retrying while the database is away. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** /readyz answers within this, below the 1 s a probe typically waits, leaving room for HTTP. */
+export const READINESS_DEADLINE_MS = 700;
+/** How long one ping may run in the background; later probes share it meanwhile. */
+const PING_TIMEOUT_MS = 5000;
+
 /** Errors that mean "the database cannot be reached", as opposed to a bad request or a bug. */
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (!(err instanceof MongoError)) return false;
@@ -38,6 +43,7 @@ export class DatabaseHealth {
   #available = true;
   #since = Date.now();
   readonly #client: MongoClient;
+  #pinging: Promise<boolean> | undefined;
 
   constructor(client: MongoClient) {
     this.#client = client;
@@ -70,15 +76,33 @@ export class DatabaseHealth {
     if (isDatabaseUnavailable(err)) this.#set(false);
   }
 
-  /** An actual round trip, for readiness probes. */
-  async ping(timeoutMs = 1000): Promise<boolean> {
+  /**
+   * An actual round trip, for readiness probes, answered within `deadlineMs` whatever the
+   * database does. The driver's own timeout does not bound it: against a stalled server (one
+   * that accepts and never answers) the first ping waited for the connection to be declared
+   * dead, several seconds, longer than any probe waits. One ping at a time: probes that
+   * arrive while one is out share it rather than pile up commands on a stalled server.
+   */
+  async ping(deadlineMs = READINESS_DEADLINE_MS): Promise<boolean> {
+    this.#pinging ??= this.#client.db('admin').command({ ping: 1 }, { timeoutMS: PING_TIMEOUT_MS })
+      .then(() => {
+        this.#set(true);
+        return true;
+      }, (err: unknown) => {
+        this.observe(err);
+        return false;
+      })
+      .finally(() => {
+        this.#pinging = undefined;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), deadlineMs);
+    });
     try {
-      await this.#client.db('admin').command({ ping: 1 }, { timeoutMS: timeoutMs });
-      this.#set(true);
-      return true;
-    } catch (err) {
-      this.observe(err);
-      return false;
+      return await Promise.race([this.#pinging, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -1,4 +1,8 @@
+import cluster from 'node:cluster';
+
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import { askPrimaryForMetrics, joinClusterMetrics } from './cluster-metrics.js';
 
 /** Prometheus metrics of one server; a registry per instance so tests can run several. */
 export class Metrics {
@@ -43,6 +47,13 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'keyforge_' });
+    // One server per worker process, so one registry joins the group's metrics.
+    if (cluster.isWorker) joinClusterMetrics(this.registry);
+  }
+
+  /** What /metrics serves: with several workers, all of them summed (see cluster-metrics). */
+  exposition(): Promise<string> {
+    return cluster.isWorker ? askPrimaryForMetrics() : this.registry.metrics();
   }
 }
 

@@ -39,7 +39,7 @@ export function opsRoutes(router: Router, d: OpsDeps): void {
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.type = d.metrics.registry.contentType;
-    ctx.body = await d.metrics.registry.metrics();
+    ctx.body = await d.metrics.exposition();
   });
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 
+import { failureLogger } from '../ops/index.js';
 import { clearCookie, readCookie, setCookie } from './cookies.js';
 import {
   audit, formOf, portalState, renderPage, seeOther, SESSION_COOKIE, SIGNIN_COOKIE, type Portal,
@@ -120,8 +121,8 @@ export function authPages(router: Router, p: Portal): void {
     if (!username || !password) {
       return page(ctx, { ...keep, error: 'Enter your username and password.' }, 400);
     }
-    p.sessions.sweep().catch((err: unknown) => p.s.log.warn({ err }, 'sweeping portal sessions failed'));
-    p.throttle.sweep().catch((err: unknown) => p.s.log.warn({ err }, 'sweeping sign-in attempts failed'));
+    p.sessions.sweep().catch(failureLogger(p.s.log, 'sweeping portal sessions failed'));
+    p.throttle.sweep().catch(failureLogger(p.s.log, 'sweeping sign-in attempts failed'));
 
     const locked = (seconds: number) => {
       ctx.set('Retry-After', String(seconds));

@@ -146,7 +146,7 @@ export function buildProvider(d: ProviderDeps): Provider {
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     if (isDatabaseUnavailable(err)) {
-      d.log.warn({ err: { type: err.name, message: err.message }, path: ctx.path }, 'database unavailable');
+      d.log.warn({ error: { type: err.name, message: err.message }, path: ctx.path }, 'database unavailable');
       d.health.observe(err);
       // providerResponses turns this request's 500 into a 503 with Retry-After.
       ctx.state['databaseUnavailable'] = true;

@@ -43,7 +43,12 @@ const clientMetadataSchema = {
       properties: { keys: { type: 'array', items: { type: 'object' }, maxItems: 20 } },
       required: ['keys'],
     },
-    scope: { type: 'string', pattern: `^${SCOPE_TOKEN.slice(1, -1)}( ${SCOPE_TOKEN.slice(1, -1)})*$`, maxLength: 4000 },
+    scope: {
+      type: 'string',
+      pattern: `^${SCOPE_TOKEN.slice(1, -1)}( ${SCOPE_TOKEN.slice(1, -1)})*$`,
+      maxLength: 4000,
+      expects: 'scope names separated by single spaces, each 1 to 128 printable ASCII characters without quotes or backslashes',
+    },
     access_token_strategy: { type: 'string', enum: ['jwt', 'opaque'] },
     access_token_ttl: {
       type: 'integer',

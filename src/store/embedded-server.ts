@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 export interface EmbeddedServer {
   uri: string;
   kind: 'mongod' | 'ferretdb';
+  /** The database process, for tests that stall it (SIGSTOP). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -203,7 +205,7 @@ function supervise(
       clearTimeout(timer);
       const uri = `mongodb://${HOST}:${port}/`;
       log(`${kind} listening at ${uri}`);
-      resolveStart({ uri, kind, stop });
+      resolveStart({ uri, kind, pid: child.pid, stop });
     });
   });
 }

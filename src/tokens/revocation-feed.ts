@@ -31,7 +31,7 @@ interface Cursor {
 const validateQuery = compile<{ since?: string }>({
   type: 'object',
   properties: {
-    since: { type: 'string', maxLength: 1024, pattern: '^[A-Za-z0-9_-]*$' },
+    since: { type: 'string', maxLength: 1024, pattern: '^[A-Za-z0-9_-]*$', expects: 'the cursor of a previous response' },
   },
   additionalProperties: false,
 });
