@@ -51,6 +51,30 @@ describe('oidc-provider\'s interactive endpoints are not reachable (RFC 9700 §2
   });
 });
 
+describe('what a client cannot obtain or choose (RFC 9700 §2.2.2, §2.4, §4.15)', () => {
+  it('gets no refresh token, and the refresh and password grants are unsupported', async () => {
+    const c = await registerClient(srv.url, { scope: 'orders:read' });
+    const ok = await tokenRequest(srv.url, c.client_id, c.client_secret);
+    expect(ok.status).toBe(200);
+    expect(ok.body.refresh_token).toBeUndefined();
+    for (const grant of [{ grant_type: 'refresh_token', refresh_token: 'x' }, { grant_type: 'password', username: 'admin', password: 'x' }]) {
+      const res = await tokenRequest(srv.url, c.client_id, c.client_secret, grant);
+      expect(res.status, grant.grant_type).toBe(400);
+      expect(res.body.error).toBe('unsupported_grant_type');
+    }
+  });
+
+  it('cannot pick its own client_id at registration (the id its tokens carry as sub and client_id)', async () => {
+    for (const wanted of ['admin', 'some-user-id']) {
+      const c = await registerClient(srv.url, { scope: 'orders:read', client_id: wanted });
+      expect(c.client_id).not.toBe(wanted);
+      const introspected = await request(srv.url).post('/token/introspection').auth(c.client_id, c.client_secret).type('form')
+        .send({ token: (await tokenRequest(srv.url, c.client_id, c.client_secret)).body.access_token });
+      expect(introspected.body).toMatchObject({ active: true, sub: c.client_id, client_id: c.client_id });
+    }
+  });
+});
+
 describe('clickjacking and transport headers (RFC 9700 §4.16)', () => {
   it('forbids framing of the portal sign-in page and of every other answer', async () => {
     const page = await request(srv.url).get('/portal/sign-in');
