@@ -57,7 +57,8 @@ describe('what a client cannot obtain or choose (RFC 9700 §2.2.2, §2.4, §4.15
     const ok = await tokenRequest(srv.url, c.client_id, c.client_secret);
     expect(ok.status).toBe(200);
     expect(ok.body.refresh_token).toBeUndefined();
-    for (const grant of [{ grant_type: 'refresh_token', refresh_token: 'x' }, { grant_type: 'password', username: 'admin', password: 'x' }]) {
+    const grants: Record<string, string>[] = [{ grant_type: 'refresh_token', refresh_token: 'x' }, { grant_type: 'password', username: 'admin', password: 'x' }];
+    for (const grant of grants) {
       const res = await tokenRequest(srv.url, c.client_id, c.client_secret, grant);
       expect(res.status, grant.grant_type).toBe(400);
       expect(res.body.error).toBe('unsupported_grant_type');
