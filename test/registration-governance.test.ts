@@ -305,7 +305,7 @@ describe('finding 5: one audit vocabulary, with who and what changed', () => {
 });
 
 describe('finding 9: broken percent-encoding is a 400', () => {
-  it.each(['put', 'get', 'delete'] as const)('%s /reg/%%E0%%A4%%A', async (method) => {
+  it.each(['put', 'get', 'delete'] as const)('%s /reg/ with broken percent-encoding', async (method) => {
     const res = await request(url)[method]('/reg/%E0%A4%A').set('Authorization', 'Bearer x').send({});
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
