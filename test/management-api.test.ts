@@ -44,6 +44,25 @@ describe('management API auth (RFC 6750)', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/apis', '/apis/{id}', '/initial-access-tokens', '/keys/rotate']));
+    // Registration governance: every client, its levers, and the policy of an initial access token.
+    const paths = res.body.paths;
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining([
+      '/clients', '/clients/{id}', '/clients/{id}/disable', '/clients/{id}/enable', '/clients/{id}/registration-access-token',
+    ]));
+    expect(Object.keys(paths['/clients/{id}'])).toEqual(expect.arrayContaining(['get', 'delete']));
+    expect(Object.keys(paths['/clients/{id}/registration-access-token'])).toEqual(expect.arrayContaining(['post', 'delete']));
+    expect(paths['/clients'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['source', 'limit', 'after']);
+    const iatBody = paths['/initial-access-tokens'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(iatBody.properties)).toEqual(expect.arrayContaining([
+      'allowed_apis', 'allowed_scopes', 'token_formats', 'max_access_token_ttl', 'expires_in', 'max_uses', 'description',
+    ]));
+    expect(Object.keys(res.body.components.schemas.InitialAccessToken.properties)).toEqual(expect.arrayContaining([
+      'allowed_apis', 'allowed_scopes', 'token_formats', 'max_access_token_ttl', 'max_uses', 'remaining_uses', 'expires_at',
+    ]));
+    expect(res.body.components.schemas.Client.properties.registration_policy).toEqual({ $ref: '#/components/schemas/RegistrationPolicy' });
+    // Every reference resolves.
+    const refs = [...JSON.stringify(res.body).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    for (const name of refs) expect(res.body.components.schemas[name], name).toBeDefined();
   });
 });
 

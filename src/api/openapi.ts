@@ -1,5 +1,6 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
 import { SIGNING_ALGS } from '../keys/index.js';
+import { createInitialAccessTokenSchema, MAX_PAGE, TOKEN_FORMATS } from '../registration/index.js';
 import { applicationsOpenApi } from './applications-routes.js';
 import { auditOpenApi } from './audit-routes.js';
 import { exportOpenApi } from './export-routes.js';
@@ -13,6 +14,144 @@ const errors = {
 };
 const idParam = {
   name: 'id', in: 'path', required: true, description: 'URL-encoded API identifier', schema: { type: 'string' },
+};
+
+// ---------- Dynamic registration governance: initial access tokens and every client ----------
+
+const pathId = (description: string) => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
+const clientRef = { $ref: '#/components/schemas/Client' };
+const iatRef = { $ref: '#/components/schemas/InitialAccessToken' };
+const clientNotFound = { 404: { description: 'No such client', ...json(error) } };
+
+const registrationOpenApi = {
+  paths: {
+    '/initial-access-tokens': {
+      get: {
+        summary: 'List live initial access tokens (ids and policies; values are not kept)',
+        responses: { 200: { description: 'Tokens', ...json({ type: 'object', properties: { initial_access_tokens: { type: 'array', items: iatRef } } }) }, ...errors },
+      },
+      post: {
+        summary: 'Create an initial access token for dynamic registration, with its policy (value shown once)',
+        description: 'Name what its clients may have with allowed_apis and/or allowed_scopes. Without expires_in it lasts a day; without max_uses it registers one client (null: unlimited). The policy is recorded on every client it registers and bounds its later RFC 7592 updates.',
+        requestBody: { required: true, ...json(createInitialAccessTokenSchema) },
+        responses: {
+          201: { description: 'Created; initial_access_token is the value, shown only now', ...json({ allOf: [iatRef, { type: 'object', properties: { initial_access_token: { type: 'string' } }, required: ['initial_access_token'] }] }) },
+          ...errors,
+        },
+      },
+    },
+    '/initial-access-tokens/{id}': {
+      parameters: [pathId('Token id (a hash of its value)')],
+      delete: { summary: 'Revoke an initial access token', responses: { 204: { description: 'Revoked' }, 404: { description: 'Not found', ...json(error) }, ...errors } },
+    },
+    '/clients': {
+      get: {
+        summary: 'List clients in client id order, a page at a time',
+        description: 'A Link header with rel="next" (and the next cursor in the body) leads to the following page.',
+        parameters: [
+          { name: 'source', in: 'query', required: false, description: 'Only clients of this origin', schema: { type: 'string', enum: ['registration', 'application', 'system'] } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 } },
+          { name: 'after', in: 'query', required: false, description: 'The next cursor of the previous page', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: {
+            description: 'A page of clients',
+            ...json({ type: 'object', properties: { clients: { type: 'array', items: clientRef }, next: { type: ['string', 'null'], description: 'Cursor for the next page; null on the last one' } }, required: ['clients', 'next'] }),
+          },
+          ...errors,
+        },
+      },
+    },
+    '/clients/{id}': {
+      parameters: [pathId('Client id')],
+      get: { summary: 'Read a client', responses: { 200: { description: 'The client', ...json(clientRef) }, ...clientNotFound, ...errors } },
+      delete: {
+        summary: 'Delete a client: its tokens are revoked and its registration access tokens removed',
+        responses: { 204: { description: 'Deleted' }, ...clientNotFound, ...errors },
+      },
+    },
+    '/clients/{id}/disable': {
+      parameters: [pathId('Client id')],
+      post: {
+        summary: 'Disable a client: it can no longer authenticate (invalid_client) and its tokens are revoked',
+        responses: { 200: { description: 'The client, disabled', ...json(clientRef) }, ...clientNotFound, ...errors },
+      },
+    },
+    '/clients/{id}/enable': {
+      parameters: [pathId('Client id')],
+      post: { summary: 'Enable a disabled client; tokens revoked on disabling stay revoked', responses: { 200: { description: 'The client, enabled', ...json(clientRef) }, ...clientNotFound, ...errors } },
+    },
+    '/clients/{id}/registration-access-token': {
+      parameters: [pathId('Client id')],
+      post: {
+        summary: 'Rotate the RFC 7592 registration access token: earlier ones stop working, the new value is shown once',
+        responses: {
+          201: {
+            description: 'The new registration access token',
+            ...json({ type: 'object', properties: { client_id: { type: 'string' }, registration_access_token: { type: 'string' }, registration_client_uri: { type: 'string', format: 'uri' } }, required: ['client_id', 'registration_access_token', 'registration_client_uri'] }),
+          },
+          ...clientNotFound,
+          ...errors,
+        },
+      },
+      delete: {
+        summary: 'Revoke the client\'s registration access tokens: it can no longer read, change or delete its registration',
+        responses: { 204: { description: 'Revoked' }, ...clientNotFound, ...errors },
+      },
+    },
+  },
+  schemas: {
+    RegistrationPolicy: {
+      type: 'object',
+      description: 'What an initial access token lets its clients have; copied onto every client it registers',
+      properties: {
+        initial_access_token: { type: 'string', description: 'Id of the initial access token the client was registered with' },
+        allowed_apis: { type: 'array', items: { type: 'string' }, description: 'API identifiers whose scopes may be registered' },
+        allowed_scopes: { type: 'array', items: { type: 'string' }, description: 'Single scopes that may be registered' },
+        all_apis: { type: 'boolean', description: 'Every scope of every non-system API (DCR_INITIAL_ACCESS_TOKEN)' },
+        token_formats: { type: 'array', items: { type: 'string', enum: [...TOKEN_FORMATS] } },
+        max_access_token_ttl: { type: 'integer', description: 'Longest access_token_ttl in seconds' },
+      },
+      required: ['token_formats'],
+    },
+    InitialAccessToken: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        description: { type: 'string' },
+        expires_at: { type: ['string', 'null'], format: 'date-time' },
+        from_env: { type: 'boolean', description: 'The operator\'s DCR_INITIAL_ACCESS_TOKEN' },
+        max_uses: { type: ['integer', 'null'], description: 'Registrations it allows; null: unlimited' },
+        remaining_uses: { type: ['integer', 'null'], description: 'Registrations left; null: unlimited' },
+        allowed_apis: { type: 'array', items: { type: 'string' } },
+        allowed_scopes: { type: 'array', items: { type: 'string' } },
+        all_apis: { type: 'boolean' },
+        token_formats: { type: 'array', items: { type: 'string', enum: [...TOKEN_FORMATS] } },
+        max_access_token_ttl: { type: 'integer' },
+        created_at: { type: 'string', format: 'date-time' },
+      },
+      required: ['id', 'expires_at', 'from_env', 'max_uses', 'remaining_uses', 'token_formats'],
+    },
+    Client: {
+      type: 'object',
+      properties: {
+        client_id: { type: 'string' },
+        client_name: { type: 'string' },
+        source: { type: 'string', enum: ['registration', 'application', 'system'], description: 'registration: RFC 7591; application: a key set of an application; system: the admin client' },
+        disabled: { type: 'boolean' },
+        scope: { type: 'string' },
+        access_token_strategy: { type: 'string', enum: [...TOKEN_FORMATS] },
+        access_token_ttl: { type: 'integer' },
+        token_endpoint_auth_method: { type: 'string' },
+        application_id: { type: 'string' },
+        key_type: { type: 'string' },
+        registration_policy: { $ref: '#/components/schemas/RegistrationPolicy' },
+        created_at: { type: 'string', format: 'date-time' },
+        updated_at: { type: 'string', format: 'date-time' },
+      },
+      required: ['client_id', 'source', 'disabled'],
+    },
+  },
 };
 
 /** OpenAPI 3.1 description of the management API; request schemas are the ones we validate with. */
@@ -58,18 +197,7 @@ export function openApiDocument(issuer: string) {
         parameters: [idParam, { name: 'clientId', in: 'path', required: true, schema: { type: 'string' } }],
         delete: { summary: 'Unlink a resource-server client', responses: { 200: { description: 'Unlinked', ...json(api) }, ...errors } },
       },
-      '/initial-access-tokens': {
-        get: { summary: 'List initial access tokens (ids only)', responses: { 200: { description: 'Tokens' }, ...errors } },
-        post: {
-          summary: 'Create an initial access token for dynamic registration (value shown once)',
-          requestBody: { required: true, ...json({ type: 'object', properties: { expires_in: { type: 'integer', minimum: 60 }, description: { type: 'string' } } }) },
-          responses: { 201: { description: 'Created', ...json({ type: 'object', properties: { id: { type: 'string' }, initial_access_token: { type: 'string' }, expires_at: { type: ['string', 'null'] } } }) }, ...errors },
-        },
-      },
-      '/initial-access-tokens/{id}': {
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        delete: { summary: 'Revoke an initial access token', responses: { 204: { description: 'Revoked' }, 404: { description: 'Not found', ...json(error) }, ...errors } },
-      },
+      ...registrationOpenApi.paths,
       '/keys': {
         get: {
           summary: 'List signing keys (public halves); imported ones carry imported_at',
@@ -110,6 +238,7 @@ export function openApiDocument(issuer: string) {
             public_jwk: { type: 'object' },
           },
         },
+        ...registrationOpenApi.schemas,
         Error: {
           type: 'object',
           properties: { error: { type: 'string' }, error_description: { type: 'string' } },

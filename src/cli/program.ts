@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { apiCommands } from './api-commands.js';
 import { appCommands } from './app-commands.js';
 import { auditCommands } from './audit-commands.js';
+import { clientCommands } from './client-commands.js';
 import type { Io } from './context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine } from './errors.js';
 import { loginCommands } from './login-commands.js';
@@ -56,6 +57,7 @@ Exit codes: 0 success, 1 failure (one line "error: <reason>" on stderr), 2 usage
   tokenCommands(program, io);
   apiCommands(program, io);
   appCommands(program, io);
+  clientCommands(program, io);
   serverCommands(program, io);
   auditCommands(program, io);
   return program;

@@ -2,7 +2,8 @@
  * portal: the server-rendered developer portal under /portal. Sign-in for portal users
  * (scrypt password hashes, sessions and sign-in throttling in MongoDB, a bound on password
  * checks running at once, CSRF tokens on every form), applications with their production
- * and sandbox keys, and APIs with their scopes.
+ * and sandbox keys, APIs with their scopes, and for administrators the governance of dynamic
+ * registration: registered clients and initial access tokens.
  * Templates, CSS and JS live in views/ at the repository root and are served by the app.
  */
 export { portalMiddleware } from './portal-middleware.js';

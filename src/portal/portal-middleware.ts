@@ -6,12 +6,14 @@ import type { Services } from '../services.js';
 import { apiPages } from './api-pages.js';
 import { applicationPages } from './application-pages.js';
 import { authPages, signInUrl } from './auth-pages.js';
+import { clientPages } from './client-pages.js';
 import { clearCookie, readCookie } from './cookies.js';
 import {
   portalOf, portalState, renderPage, seeOther, SESSION_COOKIE, SIGNIN_COOKIE, type Portal,
 } from './context.js';
 import { readFormFields, sameToken } from './form.js';
 import { sentence } from './form-errors.js';
+import { registrationPages } from './registration-pages.js';
 
 const PREFIX = '/portal';
 const ASSETS = `${PREFIX}/assets/`;
@@ -94,6 +96,8 @@ export function portalMiddleware(s: Services): Middleware {
   authPages(router, p);
   applicationPages(router, p);
   apiPages(router, p);
+  clientPages(router, p);
+  registrationPages(router, p);
   const routes = router.routes() as unknown as Middleware;
 
   return async function portal(ctx: Context, next: Next): Promise<void> {
