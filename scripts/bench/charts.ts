@@ -45,7 +45,7 @@ function legend(x: number, y: number, items: { label: string; color: string; das
 }
 
 export function throughputChart(systems: SystemName[], results: Partial<Record<SystemName, SystemResults>>, bounds: Bounds, subtitle: string): string {
-  const W = 960, H = 440, left = 70, right = 20, top = 80, bottom = 90;
+  const W = 960, H = 450, left = 70, right = 20, top = 80, bottom = 100;
   const plotW = W - left - right, plotH = H - top - bottom;
   const values = WORKLOADS.flatMap((w) => systems.map((s) => results[s]?.throughput[w.key]?.reqPerSec ?? 0));
   const boundOf = (key: (typeof WORKLOADS)[number]) => Math.min(...boundsFor(key, bounds).filter((b) => b.name !== 'node:http').map((b) => b.perSec));
@@ -80,13 +80,14 @@ export function throughputChart(systems: SystemName[], results: Partial<Record<S
     body.push(`<text x="${left + gi * groupW + groupW / 2}" y="${H - bottom + 18}" text-anchor="middle">${esc(w.label)}</text>`);
   });
   body.push(`<line x1="${left}" y1="${y(0)}" x2="${W - right}" y2="${y(0)}" stroke="#333"/>`);
-  body.push(...legend(left, H - 30, [...systems.map((s) => ({ label: SYSTEM_LABELS[s], color: COLORS[s] })), { label: 'tightest bound (same run)', color: '#cf222e', dash: true }]));
-  body.push(`<text x="${left}" y="${H - 10}" fill="#555" font-size="11">Pale bar: the same measurement as another row, or a request that differs from ours (see the run's notes). Bounds: HMAC+random token server, FerretDB group-commit inserts, RS256 signatures.</text>`);
+  body.push(...legend(left, H - 40, [...systems.map((s) => ({ label: SYSTEM_LABELS[s], color: COLORS[s] })), { label: 'tightest bound (same run)', color: '#cf222e', dash: true }]));
+  body.push(`<text x="${left}" y="${H - 14}" fill="#555" font-size="11">Pale bar: the same measurement as another row, or a request that differs from ours (see the run's notes).</text>`);
+  body.push(`<text x="${left}" y="${H - 2}" fill="#555" font-size="11">Bound: the lowest of HMAC check + random token server, FerretDB group-commit inserts (issuance), RS256 signatures (JWT).</text>`);
   return svg(W, H, 'Throughput at 64 connections (median of runs)', subtitle, body);
 }
 
 export function rateLatencyChart(systems: SystemName[], results: Partial<Record<SystemName, SystemResults>>, subtitle: string): string {
-  const W = 960, H = 420, top = 80, bottom = 80, panelGap = 60, left = 60;
+  const W = 1000, H = 420, top = 80, bottom = 80, panelGap = 90, left = 80;
   const panelW = (W - left - 20 - panelGap) / RATE_WORKLOADS.length;
   const plotH = H - top - bottom;
   const body: string[] = [];
@@ -102,7 +103,7 @@ export function rateLatencyChart(systems: SystemName[], results: Partial<Record<
       body.push(`<line x1="${px}" y1="${y(v)}" x2="${px + panelW}" y2="${y(v)}" stroke="#eee"/>`, `<text x="${px - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${v >= 1 ? v : v.toString()} ms</text>`);
     }
     const rate = systems.map((s) => results[s]?.rate[w.key]).find(Boolean);
-    body.push(`<text x="${px + panelW / 2}" y="${top - 8}" text-anchor="middle" font-weight="600">${esc(`${w.label}${rate ? `: ${rate.rate}/s, ${rate.connections} connections` : ''}`)}</text>`);
+    body.push(`<text x="${px + panelW / 2}" y="${top - 8}" text-anchor="middle" font-weight="600">${esc(`${w.key === 'rate-issue' ? 'issue opaque' : 'introspect (resource server)'}${rate ? `: ${rate.rate}/s, ${rate.connections} conn.` : ''}`)}</text>`);
     const limits: [number, string][] = [[w.p99Ms, `p99 limit ${w.p99Ms} ms`]];
     if (w.p999Ms) limits.push([w.p999Ms, `p99.9 limit ${w.p999Ms} ms`]);
     for (const [v, label] of limits) {
@@ -143,7 +144,7 @@ const EVENT_ROWS: { name: string; color: string; test: (e: Timeline['events'][nu
 ];
 
 export function timelineChart(t: Timeline, limitMs: number, subtitle: string): string {
-  const W = 1100, left = 70, right = 20, top = 70, plotH = 240, cpuH = 70, rowH = 14;
+  const W = 1100, left = 150, right = 20, top = 70, plotH = 240, cpuH = 70, rowH = 14;
   const eventsTop = top + plotH + 30 + cpuH + 20;
   const H = eventsTop + EVENT_ROWS.length * rowH + 40;
   const plotW = W - left - right;
@@ -192,8 +193,8 @@ export function timelineChart(t: Timeline, limitMs: number, subtitle: string): s
       { label: 'p99 per 100 ms', color: '#1f6feb' },
       { label: 'p50 per 100 ms', color: '#9ecbff' },
       { label: 'max per 100 ms', color: '#d0d7de' },
-      { label: 'server CPU', color: '#1f6feb', dash: true },
-      { label: 'database CPU', color: '#1a7f37', dash: true },
+      { label: 'server CPU %', color: '#1f6feb' },
+      { label: 'database CPU %', color: '#1a7f37' },
     ]),
   );
   return svg(W, H, `${SYSTEM_LABELS[t.system as SystemName] ?? t.system}: ${t.workload} at ${t.rate}/s, latency per 100 ms with server events`, `${subtitle}; run ${t.run} (the one with the highest p99)`, body);

@@ -123,6 +123,9 @@ export function timelineOf(system: string, workload: string, result: RateResult,
   };
 }
 
+/** On an overloaded machine answers take seconds; an event that long before one is no explanation. */
+const NEAR_CAP_MS = 300;
+
 interface Cause {
   name: string;
   test: (e: ServerEvent) => boolean;
@@ -151,7 +154,7 @@ export function attribute(t: Timeline): string {
   const spikes = [...withP99].sort((a, b) => b.p99Ms - a.p99Ms).slice(0, Math.max(5, Math.ceil(withP99.length / 100)));
   // Requests due in [at, at+100) wait for whatever ran from just before `at` until they finished.
   const near = (b: LatencyBucket, test: (e: ServerEvent) => boolean) =>
-    t.events.filter((e) => test(e) && e.at >= b.at - BUCKET_MS && e.at <= b.at + BUCKET_MS + b.maxMs);
+    t.events.filter((e) => test(e) && e.at >= b.at - BUCKET_MS && e.at <= b.at + BUCKET_MS + Math.min(b.maxMs, NEAR_CAP_MS));
   const lines = [
     `### ${t.system}, ${t.workload} at ${t.rate}/s (run ${t.run}, the one with the highest p99)`,
     '',
