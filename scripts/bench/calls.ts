@@ -35,3 +35,16 @@ export function introspectCall(origin: string, path: string, caller: Credentials
     marker: '"active":true',
   };
 }
+
+/** Introspection by the client the token was issued to: `pairs[i]` is a token and the basic auth of its own client. */
+export function introspectOwnCall(origin: string, path: string, pairs: readonly { caller: Credentials; token: string }[]): HttpCall {
+  if (pairs.length === 0) throw new Error('introspectOwnCall: no tokens');
+  const prepared = pairs.map((p) => ({ authorization: p.caller.basic, forwardedFor: p.caller.address, body: `token=${encodeURIComponent(p.token)}` }));
+  return {
+    origin,
+    path,
+    headers: { 'content-type': FORM, accept: 'application/json' },
+    vary: () => pick(prepared),
+    marker: '"active":true',
+  };
+}

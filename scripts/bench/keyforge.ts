@@ -35,7 +35,7 @@ export interface KeyforgeClients {
   resourceServer: Credentials;
 }
 
-export async function startKeyforge(tmp: string, log: (line: string) => void): Promise<KeyforgeServer> {
+export async function startKeyforge(tmp: string, log: (line: string) => void, extraEnv: Record<string, string> = {}): Promise<KeyforgeServer> {
   const db = await startEmbeddedServer({ dataDir: join(tmp, 'db'), log: (line) => log(`  ${line}`) });
   const unregisterDb = onCleanup(`stop ${db.kind}`, () => db.stop());
   const dbPid = findChildPid(process.pid, db.kind === 'ferretdb' ? 'ferretdb' : 'mongod');
@@ -58,6 +58,7 @@ export async function startKeyforge(tmp: string, log: (line: string) => void): P
       DCR_INITIAL_ACCESS_TOKEN: dcrToken,
       // Requests carry X-Forwarded-For with one address per client (see Credentials.address).
       TRUST_PROXY: 'true',
+      ...extraEnv,
       ...passthroughEnv('BENCH_KEYFORGE_'),
     },
   });

@@ -13,11 +13,11 @@ import { Samples } from './stats.js';
 
 export const INTROSPECTIONS_PER_ISSUE = 20;
 
-interface Reply {
+export interface Reply {
   ok: boolean;
 }
 
-function send(agent: Agent, url: URL, call: HttpCall): Promise<Reply> {
+export function send(agent: Agent, url: URL, call: HttpCall): Promise<Reply> {
   const v = call.vary();
   const headers: Record<string, string | number> = { ...call.headers, 'content-length': Buffer.byteLength(v.body) };
   if (v.authorization) headers['authorization'] = v.authorization;
