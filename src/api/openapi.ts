@@ -2,6 +2,8 @@ import { createApiSchema, updateApiSchema } from '../apis/index.js';
 import { SIGNING_ALGS } from '../keys/index.js';
 import { applicationsOpenApi } from './applications-routes.js';
 import { auditOpenApi } from './audit-routes.js';
+import { clientsOpenApi } from './clients-routes.js';
+import { listInitialAccessTokensOpenApi } from './registration-routes.js';
 import { exportOpenApi } from './export-routes.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -59,7 +61,7 @@ export function openApiDocument(issuer: string) {
         delete: { summary: 'Unlink a resource-server client', responses: { 200: { description: 'Unlinked', ...json(api) }, ...errors } },
       },
       '/initial-access-tokens': {
-        get: { summary: 'List initial access tokens (ids only)', responses: { 200: { description: 'Tokens' }, ...errors } },
+        get: { ...listInitialAccessTokensOpenApi, responses: { ...listInitialAccessTokensOpenApi.responses, ...errors } },
         post: {
           summary: 'Create an initial access token for dynamic registration (value shown once)',
           requestBody: { required: true, ...json({ type: 'object', properties: { expires_in: { type: 'integer', minimum: 60 }, description: { type: 'string' } } }) },
@@ -90,6 +92,7 @@ export function openApiDocument(issuer: string) {
       ...applicationsOpenApi.paths,
       ...exportOpenApi.paths,
       ...auditOpenApi.paths,
+      ...clientsOpenApi.paths,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
