@@ -40,7 +40,7 @@ interface AppPage { applications: { id: string; name: string; key_sets: string[]
 
 beforeAll(async () => {
   srv = await startTestServer({ ADMIN_USERNAME: 'root', ADMIN_PASSWORD: PASSWORD });
-  url = `http://127.0.0.1:${srv.port}`;
+  url = srv.url;
   admin = await adminToken(url, srv.config.issuer);
   await createApi(url, admin, { identifier: ORDERS, name: 'Orders', scopes: [{ name: 'orders:read' }] });
   // Created out of name order: the list's order is the names', not the creation's.
