@@ -131,7 +131,7 @@ describe('who may use the clients and registration pages', () => {
     expect((await tokenRequest(url, victim.client_id, victim.client_secret)).status).toBe(200);
     // The registration access token was not rotated or revoked.
     expect((await request(url).get(`/reg/${victim.client_id}`).set('Authorization', `Bearer ${victim.registration_access_token}`)).status).toBe(200);
-    const before = (await srv.services.initialAccessTokens.list()).length;
+    const before = (await srv.services.initialAccessTokens.list()).rows.length;
     expect(before).toBe(1); // only the environment's
   });
 
@@ -148,7 +148,7 @@ describe('who may use the clients and registration pages', () => {
       expect(iat.status).toBe(403);
     }
     expect(await isDisabled(victim)).toBe(false);
-    expect((await srv.services.initialAccessTokens.list()).length).toBe(1);
+    expect((await srv.services.initialAccessTokens.list()).rows.length).toBe(1);
     expect((await request(url).get(`/reg/${victim.client_id}`).set('Authorization', `Bearer ${victim.registration_access_token}`)).status).toBe(200);
   });
 });
@@ -321,13 +321,13 @@ describe('registration page', () => {
       _csrf: await adminCsrf(), allowed_apis: ORDERS, token_formats: ['jwt', 'opaque'], max_uses: '', unlimited: '1', expires_in: '604800', description: 'unlimited one',
     });
     expect(res.status).toBe(200);
-    const listed = (await srv.services.initialAccessTokens.list()).find((t) => t.description === 'unlimited one')!;
+    const listed = (await srv.services.initialAccessTokens.list()).rows.find((t) => t.description === 'unlimited one')!;
     expect(listed).toMatchObject({ max_uses: null, remaining_uses: null, allowed_apis: [ORDERS] });
     const page = await get(adminJar, '/portal/initial-access-tokens');
     expect(page.text).toContain('Unlimited');
     const del = await post(adminJar, `/portal/initial-access-tokens/${listed.id}/delete`, { _csrf: csrfOf(page.text) });
     expect(del.status).toBe(303);
-    expect((await srv.services.initialAccessTokens.list()).find((t) => t.id === listed.id)).toBeUndefined();
+    expect((await srv.services.initialAccessTokens.list()).rows.find((t) => t.id === listed.id)).toBeUndefined();
     await retried(async () => {
       const actions = (await srv.store.db.collection('audit_log').find({ target: listed.id }).toArray()).map((a) => a['action']);
       expect(actions).toEqual(expect.arrayContaining(['initial_access_token.create', 'initial_access_token.delete']));

@@ -8,6 +8,7 @@ import {
   type KeySet, type KeySetInput, type KeyType,
 } from '../applications/index.js';
 import { assertValid, compile, notFound, readJson } from '../http/index.js';
+import { listApplications, listApplicationsOpenApi } from './applications-list.js';
 import type { Services } from '../services.js';
 
 const applicationProperties = {
@@ -142,7 +143,7 @@ export function applicationRoutes(router: Router, s: Services): void {
   const base = `${s.config.issuer}/api/applications`;
 
   router.get('/applications', async (ctx) => {
-    ctx.body = { applications: (await apps.list()).map(presentApplication) };
+    await listApplications(ctx, apps, base, presentApplication);
   });
 
   router.post('/applications', async (ctx) => {
@@ -239,10 +240,7 @@ const keyDate = { type: 'string', format: 'date-time' };
 export const applicationsOpenApi = {
   paths: {
     '/applications': {
-      get: {
-        summary: 'List applications',
-        responses: { 200: { description: 'Applications (without key details)', ...json({ type: 'object', properties: { applications: { type: 'array', items: ref('Application') } } }) }, ...errors },
-      },
+      get: listApplicationsOpenApi(ref('Application'), errors),
       post: {
         summary: 'Create an application',
         requestBody: { required: true, ...json(createApplicationSchema) },

@@ -2,11 +2,13 @@ import type Router from '@koa/router';
 
 import { AUDIT_ACTIONS, MANAGEMENT_ROUTE_ACTIONS, type AuditAction } from '../audit/index.js';
 import type { AdminState } from './admin-auth.js';
-import { assertValid, compile } from '../http/index.js';
+import { assertValid, badRequest, compile } from '../http/index.js';
+import { decodeCursor, nextCursorSchema, numericQuery, pageOf, pageQueryProperties, setNextLink } from '../http/paging.js';
 import type { Services } from '../services.js';
 
 interface AuditQuery {
   limit?: number;
+  after?: string;
   before?: string;
   action?: AuditAction;
   actor?: string;
@@ -16,8 +18,8 @@ interface AuditQuery {
 const DEFAULT_LIMIT = 100;
 
 const queryProperties = {
-  limit: { type: 'integer', minimum: 1, maximum: 500, description: `Entries per page (default ${DEFAULT_LIMIT})` },
-  before: { type: 'string', format: 'date-time', description: 'Only entries older than this: next_before of the previous page' },
+  ...pageQueryProperties(DEFAULT_LIMIT, 500),
+  before: { type: 'string', format: 'date-time', description: 'Only entries older than this (kept for older callers; `after` never skips entries of the same millisecond)' },
   action: { type: 'string', enum: [...AUDIT_ACTIONS], description: 'Only this action, e.g. token.revoke or api.create' },
   actor: { type: 'string', maxLength: 300, description: 'Only this actor: client:<id>, user:<name> or system' },
   target: { type: 'string', maxLength: 500, description: 'Only this target: an API identifier, a client id, a key id' },
@@ -28,6 +30,13 @@ const validateQuery = compile<AuditQuery>({
   properties: queryProperties,
   additionalProperties: false,
 });
+
+function auditCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = decodeCursor(cursor, 2);
+  const when = new Date(at!);
+  if (Number.isNaN(when.getTime())) throw badRequest('after: not a cursor this server gave');
+  return { at: when, id: id! };
+}
 
 /**
  * Every successful change through the management API is recorded; GET /audit-log reads the
@@ -56,23 +65,23 @@ export function auditRoutes(router: Router, s: Services): void {
   });
 
   router.get('/audit-log', async (ctx) => {
-    const { limit, ...rest } = ctx.query;
-    // Query strings are text; only `limit` is a number, and only when it is all digits.
-    const query: unknown = {
-      ...rest,
-      ...(limit !== undefined ? { limit: typeof limit === 'string' && /^\d+$/.test(limit) ? Number(limit) : limit } : {}),
-    };
+    const query = numericQuery(ctx.query);
     assertValid(validateQuery, query);
-    const entries = await s.audit.list({
-      limit: query.limit ?? DEFAULT_LIMIT,
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const fetched = await s.audit.list({
+      limit: limit + 1,
+      ...(query.after ? { after: auditCursor(query.after) } : {}),
       ...(query.before ? { before: new Date(query.before) } : {}),
       ...(query.action ? { action: query.action } : {}),
       ...(query.actor ? { actor: query.actor } : {}),
       ...(query.target ? { target: query.target } : {}),
     });
+    const page = pageOf(fetched, limit, (e) => [e.at.toISOString(), e._id]);
+    setNextLink(ctx, `${s.config.issuer}/api/audit-log`, { ...query, before: undefined }, page.next);
     ctx.body = {
-      entries: entries.map(({ _id, ...e }) => ({ id: _id, ...e })),
-      next_before: entries.length ? entries[entries.length - 1]!.at : null,
+      entries: page.rows.map(({ _id, ...e }) => ({ id: _id, ...e })),
+      next: page.next,
+      next_before: page.rows.length ? page.rows[page.rows.length - 1]!.at : null,
     };
   });
 }
@@ -85,7 +94,7 @@ export const auditOpenApi = {
   paths: {
     '/audit-log': {
       get: {
-        summary: 'Read the audit log, newest first; page with before=next_before',
+        summary: 'Read the audit log, newest first; page with after=next (or, as before, before=next_before)',
         parameters: Object.entries(queryProperties).map(([name, { description, ...schema }]) => ({
           name, in: 'query', required: false, description, schema,
         })),
@@ -96,7 +105,8 @@ export const auditOpenApi = {
               type: 'object',
               properties: {
                 entries: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } },
-                next_before: { type: ['string', 'null'], format: 'date-time', description: 'Pass as before for the next page' },
+                next: nextCursorSchema,
+                next_before: { type: ['string', 'null'], format: 'date-time', description: 'Pass as before for the next page (older form; entries sharing that millisecond are skipped)' },
               },
             }),
           },

@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 
 import { assertValid, compile } from '../http/index.js';
-import { MAX_PAGE, type ClientSource } from '../registration/index.js';
+import { nextCursorSchema, numericQuery, pageQueryParameters, pageQueryProperties, setNextLink } from '../http/paging.js';
+import { DEFAULT_PAGE, MAX_PAGE, type ClientSource } from '../registration/index.js';
 import type { Services } from '../services.js';
 
 interface ListQuery {
@@ -13,21 +14,11 @@ interface ListQuery {
 const validateList = compile<ListQuery>({
   type: 'object',
   properties: {
-    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
-    after: { type: 'string', minLength: 1, maxLength: 400 },
+    ...pageQueryProperties(DEFAULT_PAGE, MAX_PAGE),
     source: { type: 'string', enum: ['registration', 'application', 'system'] },
   },
   additionalProperties: false,
 });
-
-/** Query strings are text; `limit` becomes a number only when it is all digits. */
-function listQuery(query: Record<string, unknown>): unknown {
-  const { limit, ...rest } = query;
-  return {
-    ...rest,
-    ...(limit !== undefined ? { limit: typeof limit === 'string' && /^\d+$/.test(limit) ? Number(limit) : limit } : {}),
-  };
-}
 
 /**
  * Every client, dynamically registered or not: list, read, disable, enable, delete, and
@@ -37,13 +28,10 @@ export function clientRoutes(router: Router, s: Services): void {
   const clients = s.registeredClients;
 
   router.get('/clients', async (ctx) => {
-    const query = listQuery(ctx.query);
+    const query = numericQuery(ctx.query);
     assertValid(validateList, query);
     const page = await clients.list(query);
-    if (page.next) {
-      const next = new URLSearchParams({ ...(query.source ? { source: query.source } : {}), limit: String(query.limit ?? page.clients.length), after: page.next });
-      ctx.set('Link', `<${s.config.issuer}/api/clients?${next.toString()}>; rel="next"`);
-    }
+    setNextLink(ctx, `${s.config.issuer}/api/clients`, { ...query }, page.next);
     ctx.body = page;
   });
 

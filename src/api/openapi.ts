@@ -3,6 +3,7 @@ import { SIGNING_ALGS } from '../keys/index.js';
 import { createInitialAccessTokenSchema, MAX_PAGE, TOKEN_FORMATS } from '../registration/index.js';
 import { applicationsOpenApi } from './applications-routes.js';
 import { auditOpenApi } from './audit-routes.js';
+import { listInitialAccessTokensOpenApi } from './registration-routes.js';
 import { exportOpenApi } from './export-routes.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -198,6 +199,10 @@ export function openApiDocument(issuer: string) {
         delete: { summary: 'Unlink a resource-server client', responses: { 200: { description: 'Unlinked', ...json(api) }, ...errors } },
       },
       ...registrationOpenApi.paths,
+      '/initial-access-tokens': {
+        ...registrationOpenApi.paths['/initial-access-tokens'],
+        get: { ...listInitialAccessTokensOpenApi, responses: { ...listInitialAccessTokensOpenApi.responses, ...errors } },
+      },
       '/keys': {
         get: {
           summary: 'List signing keys (public halves); imported ones carry imported_at',

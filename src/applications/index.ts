@@ -8,6 +8,7 @@ export {
   applicationsOf, Applications,
   type ApplicationSummary, type ApplicationDetail, type KeySet, type IssuedCredentials,
 } from './applications.js';
+export type { ApplicationListQuery } from './list-query.js';
 export { InvalidInput, describeSeconds } from './validation.js';
 export type { IssuedToken, TokenIssue } from './token-issuer.js';
 export {

@@ -64,12 +64,17 @@ export class AuditLog {
     }
   }
 
-  async list(q: { limit: number; before?: Date; action?: AuditAction; actor?: string; target?: string }): Promise<AuditEntry[]> {
+  /**
+   * Newest first, ties on `at` broken by _id so that a page boundary never skips an entry.
+   * `after` is the (at, _id) of the last entry of the previous page.
+   */
+  async list(q: { limit: number; before?: Date; after?: { at: Date; id: string }; action?: AuditAction; actor?: string; target?: string }): Promise<AuditEntry[]> {
     const filter: Filter<AuditEntry> = {};
     if (q.before) filter.at = { $lt: q.before };
+    if (q.after) filter.$or = [{ at: { $lt: q.after.at } }, { at: q.after.at, _id: { $lt: q.after.id } }];
     if (q.action) filter.action = q.action;
     if (q.actor) filter.actor = q.actor;
     if (q.target) filter.target = q.target;
-    return this.#coll.find(filter, { sort: { at: -1 }, limit: q.limit }).toArray();
+    return this.#coll.find(filter, { sort: { at: -1, _id: -1 }, limit: q.limit }).toArray();
   }
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 
 import { action, collect, integer, list, str, type CommandContext, type Io, type Options } from './context.js';
 import { UsageError } from './errors.js';
+import { listApplicationPages, type ApplicationPage } from './app-list.js';
 import { details, table } from './output.js';
 
 interface KeySet {
@@ -83,12 +84,29 @@ function printApp(ctx: CommandContext, app: Application): void {
 export function appCommands(program: Command, io: Io): void {
   const apps = program.command('apps').description('Applications: API subscriptions and their production/sandbox key sets');
 
-  apps.command('list').description('List applications').action(action(io, async (ctx) => {
-    const { applications } = await (await ctx.admin()).call<{ applications: Application[] }>('GET', '/applications');
-    ctx.print(applications, () => table(applications.map((a) => ({ ...a })), [
-      ['id', 'ID'], ['name', 'NAME'], ['token_type', 'TOKEN TYPE'], ['access_token_ttl', 'TTL'], ['subscriptions', 'SUBSCRIPTIONS'], ['key_sets', 'KEYS'],
-    ]));
-  }));
+  apps.command('list').description('List applications in name order, a page at a time')
+    .option('--limit <n>', 'applications per page (1-500; default 50)', integer('--limit', 1))
+    .option('--after <cursor>', 'the page after this cursor (the NEXT line of the previous page)')
+    .option('--search <prefix>', 'only names starting with this (any case)')
+    .option('--all', 'follow every page to the end')
+    .action(action(io, async (ctx, _args, opts) => {
+      const admin = await ctx.admin();
+      const { applications, next } = await listApplicationPages(
+        (path) => admin.call<ApplicationPage>('GET', path),
+        {
+          ...(typeof opts['limit'] === 'number' ? { limit: opts['limit'] } : {}),
+          ...(str(opts, 'after') !== undefined ? { after: str(opts, 'after')! } : {}),
+          ...(str(opts, 'search') !== undefined ? { search: str(opts, 'search')! } : {}),
+          all: opts['all'] === true,
+        },
+      );
+      ctx.print(applications, () => {
+        const lines = table(applications.map((a) => ({ ...a })), [
+          ['id', 'ID'], ['name', 'NAME'], ['token_type', 'TOKEN TYPE'], ['access_token_ttl', 'TTL'], ['subscriptions', 'SUBSCRIPTIONS'], ['key_sets', 'KEYS'],
+        ]);
+        return next ? `${lines}\nNEXT  --after ${next}` : lines;
+      });
+    }));
 
   apps.command('get').description('Show an application and its key sets').argument('<id>')
     .action(action(io, async (ctx, [id]) => printApp(ctx, await (await ctx.admin()).call<Application>('GET', appPath(id!)))));

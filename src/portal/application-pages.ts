@@ -7,6 +7,7 @@ import {
   type ApplicationDetail, type ApplicationInput, type IssuedCredentials, type IssuedToken, type KeyType, type TokenType,
 } from '../applications/index.js';
 import { notFound } from '../http/index.js';
+import { listPageHref, listPageQuery } from './application-list-query.js';
 import { audit, formOf, redirectWithFlash, renderPage, seeOther, type Portal } from './context.js';
 import type { FormFields } from './form.js';
 import { collectErrors, hasErrors, parseSeconds, sentence, type FieldErrors } from './form-errors.js';
@@ -194,11 +195,16 @@ export function applicationPages(router: Router, p: Portal): void {
   router.get('/', (ctx) => seeOther(ctx, '/portal/applications'));
 
   router.get('/applications', async (ctx) => {
-    const list = await apps.list();
+    const q = listPageQuery(ctx.query);
+    const page = await apps.list(q);
     renderPage(p, ctx, 'applications/list', {
       title: 'Applications',
       section: 'applications',
-      applications: list,
+      applications: page.rows,
+      search: q.search ?? '',
+      paged: q.after !== undefined,
+      nextHref: page.next ? listPageHref(q.search, page.next) : null,
+      firstHref: listPageHref(q.search),
       keyLabels: KEY_LABELS,
     });
   });

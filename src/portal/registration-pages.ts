@@ -99,7 +99,7 @@ export function registrationPages(router: Router, p: Portal): void {
     o: { values?: IatValues; errors?: FieldErrors; created?: { value: string; view: InitialAccessTokenView }; status?: number } = {},
   ) {
     await p.s.registry.refresh();
-    const tokens = (await iats.list()).sort((a, b) => (b.created_at?.getTime() ?? 0) - (a.created_at?.getTime() ?? 0));
+    const tokens = (await iats.list({ limit: 500 })).rows.sort((a, b) => (b.created_at?.getTime() ?? 0) - (a.created_at?.getTime() ?? 0));
     const apis = p.s.registry.list().filter((a) => !a.system);
     renderPage(p, ctx, 'registration/list', {
       title: 'Registration',

@@ -1,8 +1,9 @@
-import { MongoServerError, type Collection } from 'mongodb';
+import { MongoServerError, type Collection, type Filter } from 'mongodb';
 
 import type { ApiRegistry } from '../apis/index.js';
 import { badRequest, notFound } from '../http/index.js';
-import { hashToken, type ModelRecord } from '../store/index.js';
+import { decodeCursor, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageOf, type Page } from '../http/paging.js';
+import { hashToken, isLive, type ModelRecord } from '../store/index.js';
 import { TOKEN_FORMATS, type RegistrationPolicy, type TokenFormat } from './policy.js';
 
 /** Without an expires_in an initial access token lasts a day; a year at most. */
@@ -139,13 +140,19 @@ export class InitialAccessTokens {
     });
   }
 
-  /** Tokens that can still register a client. */
-  async list(): Promise<InitialAccessTokenView[]> {
-    const docs = await this.#coll.find({}).toArray();
-    const now = Date.now();
-    return docs
-      .filter((d) => (!d.expiresAt || d.expiresAt.getTime() > now) && remaining(d) !== 0)
-      .map(view);
+  /**
+   * Tokens that can still register a client, a page in id order. Expired ones are left out
+   * by the query; used-up ones after it, so a page may hold fewer than `limit` while `next`
+   * still leads on.
+   */
+  async list(q: { limit?: number; after?: string } = {}): Promise<Page<InitialAccessTokenView>> {
+    const limit = Math.min(q.limit ?? DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
+    const now = new Date();
+    const filter: Filter<IatRecord> = { $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] };
+    if (q.after) filter._id = { $gt: decodeCursor(q.after, 1)[0]! };
+    const docs = await this.#coll.find(filter, { sort: { _id: 1 }, limit: limit + 1 }).toArray();
+    const page = pageOf(docs, limit, (d) => [d._id]);
+    return { rows: page.rows.filter((d) => isLive(d.expiresAt, now.getTime()) && remaining(d) !== 0).map(view), next: page.next };
   }
 
   async delete(id: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Collection, Filter } from 'mongodb';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { badRequest, notFound } from '../http/index.js';
+import { decodeCursor, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageOf } from '../http/paging.js';
 import { revokeTokens, type ClientRecord, type Collections, type ModelRecord } from '../store/index.js';
 import { isRegistrationPolicy, type RegistrationPolicy } from './policy.js';
 
@@ -29,8 +30,8 @@ export interface ClientPage {
   next: string | null;
 }
 
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 500;
+export const DEFAULT_PAGE = DEFAULT_PAGE_LIMIT;
+export const MAX_PAGE = MAX_PAGE_LIMIT;
 
 /** Creates a registration access token for a client and returns its value (shown once). */
 export type IssueRegistrationAccessToken = (clientId: string) => Promise<string>;
@@ -40,13 +41,6 @@ export interface RegisteredClientsDeps {
   clientAdapter: Adapter;
   adminClientId: string;
   issueRegistrationAccessToken: IssueRegistrationAccessToken;
-}
-
-const cursorOf = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
-function idOfCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!id || cursorOf(id) !== cursor) throw badRequest('after: not a cursor this server gave');
-  return id;
 }
 
 /**
@@ -88,7 +82,7 @@ export class RegisteredClients {
   /** A page in client id order, optionally of one source only. */
   async list(q: { limit?: number; after?: string; source?: ClientSource }): Promise<ClientPage> {
     const limit = Math.min(q.limit ?? DEFAULT_PAGE, MAX_PAGE);
-    const id: { $gt?: string; $ne?: string; $eq?: string } = q.after ? { $gt: idOfCursor(q.after) } : {};
+    const id: { $gt?: string; $ne?: string; $eq?: string } = q.after ? { $gt: decodeCursor(q.after, 1)[0]! } : {};
     const filter: Filter<ClientRecord> = {};
     if (q.source === 'system') id.$eq = this.#d.adminClientId;
     if (q.source === 'registration') id.$ne = this.#d.adminClientId;
@@ -96,8 +90,8 @@ export class RegisteredClients {
     if (q.source === 'registration') filter['metadata.application_id'] = { $exists: false };
     if (Object.keys(id).length) filter._id = id;
     const docs = await this.#d.collections.clients.find(filter, { sort: { _id: 1 }, limit: limit + 1 }).toArray();
-    const page = docs.slice(0, limit).map((d) => this.#view(d));
-    return { clients: page, next: docs.length > limit ? cursorOf(page[page.length - 1]!.client_id) : null };
+    const page = pageOf(docs, limit, (d) => [d._id]);
+    return { clients: page.rows.map((d) => this.#view(d)), next: page.next };
   }
 
   async get(id: string): Promise<ClientView> {
