@@ -118,7 +118,9 @@ function authHeaders(rng: Rng, f: Fixtures, allowAdmin: boolean): Auth {
     [1, () => ({ headers: [], admin: false })],
     [2, () => ({ headers: [['authorization', `Bearer ${rng.pick(f.ledger.tokenPool)?.token ?? 'x'}`]], admin: false })], // someone's token, not admin
     [1, () => ({ headers: [['authorization', `Bearer ${f.dcrToken}`]], admin: false })],
-    [1, () => ({ headers: [['authorization', rng.pick([`Bearer ${adminToken.slice(0, -2)}`, `Basic ${adminToken}`, `Bearer  ${adminToken}`, `bearer ${adminToken}`, 'Bearer', `Bearer ${hostileString(rng).slice(0, 300)}`])]], admin: false })],
+    [1, () => ({ headers: [['authorization', rng.pick([`Bearer ${adminToken.slice(0, -2)}`, `Basic ${adminToken}`, 'Bearer', `Bearer ${hostileString(rng).slice(0, 300)}`])]], admin: false })],
+    // The scheme is case-insensitive (RFC 7235) and servers may forgive extra spaces: authority.
+    [allowAdmin ? 0.5 : 0, () => ({ headers: [['authorization', rng.pick([`Bearer  ${adminToken}`, `bearer ${adminToken}`, `BEARER ${adminToken}`])]], admin: true })],
     // Node keeps the first of repeated Authorization headers: this one carries authority.
     [allowAdmin ? 0.5 : 0, () => ({ headers: [['authorization', `Bearer ${adminToken}`], ['authorization', 'Bearer x']], admin: true })],
     [0.5, () => ({ headers: [['authorization', 'Bearer x'], ['authorization', `Bearer ${adminToken}`]], admin: false })],

@@ -34,7 +34,9 @@ function ratHeader(rng: Rng, f: Fixtures, target: Client | undefined, allowOwn: 
     [1, () => ({ headers: [['authorization', `Bearer ${f.adminTokens[0]!}`]], own: false })],
     [1, () => ({ headers: [['authorization', `Bearer ${f.dcrToken}`]], own: false })],
     [1, () => ({ headers: [], own: false })],
-    [1, () => ({ headers: [['authorization', rng.pick([`Bearer ${hostileString(rng).slice(0, 200)}`, 'Bearer', `bearer  ${target?.rat ?? ''}`, `Basic ${target?.rat ?? ''}`])]], own: false })],
+    [1, () => ({ headers: [['authorization', rng.pick([`Bearer ${hostileString(rng).slice(0, 200)}`, 'Bearer', `Basic ${target?.rat ?? ''}`])]], own: false })],
+    // Case-insensitive scheme, extra space: still the client's own token.
+    [allowOwn && target?.rat ? 0.5 : 0, () => ({ headers: [['authorization', `bearer  ${target!.rat!}`]], own: true })],
   ]);
 }
 

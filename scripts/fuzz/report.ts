@@ -29,7 +29,8 @@ export class Tally {
     if (status >= 500 && !this.beforeFirst5xx) this.beforeFirst5xx = [...this.#recentChanges];
     if (status < 200 || status >= 300 || req.method === 'GET' || req.method === 'HEAD') return;
     const text = `${req.path} ${req.body === undefined ? '' : Buffer.isBuffer(req.body) ? req.body.toString('latin1') : req.body}`;
-    const named = this.watch.filter((w) => text.includes(w) || text.includes(encodeURIComponent(w)));
+    // Token requests change nothing protected (revocations of protected tokens are never sent with authority).
+    const named = /^\/token/.test(req.path) ? [] : this.watch.filter((w) => text.includes(w) || text.includes(encodeURIComponent(w)));
     if (named.length && this.touchedProtected.length < 200) {
       this.touchedProtected.push(`${req.method} ${req.path.slice(0, 200)} -> ${status} (names ${named.join(', ')})${req.body !== undefined ? ` ${excerpt(req.body, 300)}` : ''}`);
     }
@@ -91,7 +92,7 @@ export function describeAnswer(a: Answer): string {
 export function printFindings(findings: Finding[], out: (line: string) => void): void {
   const shown = new Map<string, number>();
   for (const f of findings) {
-    const signature = `${f.kind} ${f.request.method} ${f.request.group} ${f.request.path.replace(/[?].*$/, '').replace(/\/[^/]{20,}/g, '/…')}`;
+    const signature = `${f.kind} ${f.request.method} ${f.request.group} ${f.request.path.replace(/[?].*$/, '').replace(/\/[^/]{12,}/g, '/…')}`;
     const n = (shown.get(signature) ?? 0) + 1;
     shown.set(signature, n);
     if (n > SHOWN_PER_SIGNATURE) continue;
