@@ -90,6 +90,13 @@ function fillPath(rng: Rng, f: Fixtures, route: Route, method: string): Target {
       return encodeURIComponent(id);
     }
     if (param === 'clientId') return encodeURIComponent(rng.pick(f.ledger.clients).id);
+    if (route.path.startsWith('/clients') && param === 'id') {
+      // Disabling, deleting or re-keying a client ends its tokens: protected ones only without authority.
+      const client = rng.pick(f.ledger.clients);
+      if (mutating && client.protected) protectedChange = true;
+      if (mutating && !client.protected) changes = [client];
+      return encodeURIComponent(client.id);
+    }
     if (route.path.startsWith('/initial-access-tokens')) return f.ledger.iats.length ? rng.pick(f.ledger.iats).id : hostileSegment(rng);
     if (param === 'kid') {
       if (!rng.chance(0.5)) return hostileSegment(rng);
