@@ -3,6 +3,7 @@ import { BSON, type Document } from 'mongodb';
 
 import { createApiSchema, type CreateApiInput } from '../apis/index.js';
 import { assertValid, badRequest, compile, readJson } from '../http/index.js';
+import { DESCRIPTION_MAX, NAME_MAX, TOKEN_TYPES } from '../applications/model.js';
 import { SIGNING_ALGS } from '../keys/index.js';
 import { KeyWrapper, type WrappedSecret } from '../keys/key-wrap.js';
 import { checkClientMetadata } from '../provider/index.js';
@@ -41,10 +42,30 @@ export interface ExportDocument {
   signing_keys?: StoredDocument[];
 }
 
-const storedDocument = {
+const keySetRef = {
   type: 'object',
-  properties: { _id: { type: 'string', minLength: 1, maxLength: 500 } },
-  required: ['_id'],
+  properties: { client_id: { type: 'string', minLength: 1, maxLength: 200 } },
+  required: ['client_id'],
+} as const;
+
+/** An application as Applications stores it: everything its list and pages read must be there. */
+const storedApplication = {
+  type: 'object',
+  properties: {
+    _id: { type: 'string', minLength: 1, maxLength: 500 },
+    name: { type: 'string', minLength: 1, maxLength: NAME_MAX },
+    name_key: { type: 'string', minLength: 1, maxLength: NAME_MAX },
+    description: { type: 'string', maxLength: DESCRIPTION_MAX },
+    token_type: { type: 'string', enum: [...TOKEN_TYPES] },
+    access_token_ttl: { type: 'integer' },
+    subscriptions: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 500 } },
+    keys: {
+      type: 'object',
+      properties: { production: keySetRef, sandbox: keySetRef },
+      additionalProperties: false,
+    },
+  },
+  required: ['_id', 'name', 'name_key', 'token_type', 'access_token_ttl', 'subscriptions', 'keys'],
 } as const;
 
 export const exportDocumentSchema = {
@@ -68,7 +89,7 @@ export const exportDocumentSchema = {
         additionalProperties: false,
       },
     },
-    applications: { type: 'array', maxItems: 100_000, items: storedDocument },
+    applications: { type: 'array', maxItems: 100_000, items: storedApplication },
     signing_keys: {
       type: 'array',
       maxItems: 1000,

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 
-import { assertValid, badRequest, compile, notFound, readJson } from '../http/index.js';
-import { KeyError, SIGNING_ALGS, type SigningAlg } from '../keys/index.js';
+import { assertValid, badRequest, compile, conflict, notFound, readJson } from '../http/index.js';
+import { KeyError, KeyStillSigning, SIGNING_ALGS, type SigningAlg } from '../keys/index.js';
 import type { Services } from '../services.js';
 
 const validateRotate = compile<{ algs?: SigningAlg[] }>({
@@ -40,6 +40,7 @@ export function keyRoutes(router: Router, s: Services): void {
     try {
       if (!(await s.signingKeys.remove(ctx.params['kid']!))) throw notFound('key not found');
     } catch (err) {
+      if (err instanceof KeyStillSigning) throw conflict(err.message);
       if (err instanceof KeyError) throw badRequest(err.message);
       throw err;
     }

@@ -35,6 +35,11 @@ export interface KeySet {
   fingerprint: string;
 }
 
+/** The key is retired but no successor of its algorithm has activated yet. */
+export class KeyStillSigning extends Error {
+  override name = 'KeyStillSigning';
+}
+
 export class KeyError extends Error {
   override name = 'KeyError';
 }
@@ -126,6 +131,11 @@ export class SigningKeys {
     const doc = await this.#coll.findOne({ _id: kid }, { projection: { status: 1 } });
     if (!doc) return false;
     if (doc.status !== 'retired') throw new KeyError('only retired keys can be removed; rotate first');
+    // A retired key goes on signing until its successor activates (KEY_ACTIVATION_DELAY_SECONDS).
+    const all = await this.#coll.find({}, { projection: { status: 1, alg: 1, activate_at: 1 }, sort: { created_at: 1, _id: 1 } }).toArray();
+    if ([...signersOf(all, Date.now()).values()].includes(kid)) {
+      throw new KeyStillSigning(`key ${kid} still signs until its successor activates; remove it after that`);
+    }
     await this.#coll.deleteOne({ _id: kid, status: 'retired' });
     return true;
   }

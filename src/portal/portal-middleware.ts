@@ -29,6 +29,7 @@ const ERROR_TITLES: Record<number, string> = {
   400: 'That did not work',
   403: 'Not allowed',
   404: 'Page not found',
+  405: 'Not allowed here',
   409: 'That could not be done',
   413: 'Too much data',
 };
@@ -51,6 +52,8 @@ function errorPage(p: Portal, ctx: Context, status: number, message: string): vo
     message,
   }, status);
 }
+
+const PORTAL_METHODS = ['GET', 'HEAD', 'POST'];
 
 async function dispatch(p: Portal, ctx: Context, routes: Middleware): Promise<void> {
   const st = portalState(ctx);
@@ -105,6 +108,11 @@ export function portalMiddleware(s: Services): Middleware {
     if (ctx.path !== PREFIX && !ctx.path.startsWith(`${PREFIX}/`)) return next();
 
     ctx.set('Content-Security-Policy', CSP);
+    // Pages are read and forms posted; any other method is the client's mistake, said as such.
+    if (!PORTAL_METHODS.includes(ctx.method)) {
+      ctx.set('Allow', PORTAL_METHODS.join(', '));
+      return errorPage(p, ctx, 405, `${ctx.method} is not used here.`);
+    }
     if (serveAsset(p, ctx)) return;
     ctx.set('Cache-Control', 'no-store');
     try {
