@@ -36,18 +36,24 @@ async function hashOf(dir: string, skip: (name: string) => boolean = () => false
   return h.digest('hex').slice(0, 16);
 }
 
-/** Builds into a temporary folder and renames it into place, so a half-made build is never reused. */
-async function cached(kind: string, key: string, build: (dir: string) => Promise<void>): Promise<string> {
+/**
+ * Builds into a temporary folder and renames it into place, so a half-made build is never
+ * reused. A venv cannot move (its scripts name their folder), so it is built in place and
+ * counts only once marked complete.
+ */
+async function cached(kind: string, key: string, build: (dir: string) => Promise<void>, inPlace = false): Promise<string> {
   const dir = join(CACHE, kind, key);
   if (existsSync(join(dir, '.complete'))) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
+  const tmp = inPlace ? dir : `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
     await build(tmp);
     await writeFile(join(tmp, '.complete'), new Date().toISOString());
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    if (!inPlace) {
+      await rm(dir, { recursive: true, force: true });
+      await rename(tmp, dir);
+    }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
@@ -75,7 +81,7 @@ export async function pythonVenv(): Promise<string> {
   const dir = await cached('python', key, async (out) => {
     await run('python3', ['-m', 'venv', out], { maxBuffer: MAX_BUFFER });
     await run(join(out, 'bin/pip'), ['install', '-q', '--disable-pip-version-check', '-r', requirements], { maxBuffer: MAX_BUFFER });
-  });
+  }, true);
   return join(dir, 'bin/python');
 }
 
