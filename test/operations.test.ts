@@ -84,7 +84,7 @@ describe('audit log', () => {
     const doc = (await request(srv.url).get('/api/openapi.json')).body;
     const get = doc.paths['/audit-log'].get;
     expect(get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`))
-      .toEqual(['query:limit', 'query:before', 'query:action', 'query:actor', 'query:target']);
+      .toEqual(['query:limit', 'query:after', 'query:before', 'query:action', 'query:actor', 'query:target']);
     expect(get.responses['200'].content['application/json'].schema.properties.entries.items.$ref).toBe('#/components/schemas/AuditEntry');
     expect(doc.components.schemas.AuditEntry.required).toEqual(['id', 'at', 'actor', 'action']);
   });
