@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 
-import { managementRouter } from './api/index.js';
+import { managementRouter } from './management-api/index.js';
 import { jsonErrors, HttpError } from './http/index.js';
 import { authenticatedEndpointLimits, tokenRateLimit } from './limits/index.js';
 import {
