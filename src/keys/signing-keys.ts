@@ -26,7 +26,7 @@ export interface SigningKeyRecord {
   private_jwk: WrappedSecret;
 }
 
-export interface KeySet {
+export interface SigningKeySet {
   /** Private JWKs for oidc-provider's keystore: every key, so every issued token verifies. */
   jwks: { keys: JWK[] };
   /** The kid that signs new tokens, per algorithm. */
@@ -130,7 +130,7 @@ export class SigningKeys {
     return true;
   }
 
-  /** Same value as KeySet.fingerprint, read without decrypting anything. */
+  /** Same value as SigningKeySet.fingerprint, read without decrypting anything. */
   async fingerprint(now = Date.now()): Promise<string> {
     const docs = await this.#coll
       .find({}, { projection: { status: 1, alg: 1, activate_at: 1 }, sort: { created_at: 1, _id: 1 } })
@@ -138,7 +138,7 @@ export class SigningKeys {
     return fingerprintOf(docs, now);
   }
 
-  async load(now = Date.now()): Promise<KeySet> {
+  async load(now = Date.now()): Promise<SigningKeySet> {
     const docs = await this.#coll.find({}, { sort: { created_at: 1, _id: 1 } }).toArray();
     const signingKid = signersOf(docs, now);
     const keys: JWK[] = [];

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ApiRegistry } from '../apis/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
-import type { KeySet, SigningAlg } from '../keys/index.js';
+import type { SigningKeySet, SigningAlg } from '../keys/index.js';
 import type { DatabaseHealth, Metrics } from '../ops/index.js';
 import { isDatabaseUnavailable } from '../ops/index.js';
 import { hashToken, type ClientRecord, type SecretHasher } from '../store/index.js';
@@ -25,7 +25,7 @@ export const CLIENT_METADATA_POLICY = 'client-metadata';
 
 export interface ProviderDeps {
   config: Config;
-  keys: KeySet;
+  keys: SigningKeySet;
   registry: ApiRegistry;
   /** Our adapter factory (store/oidc-adapter): one adapter per model name. */
   adapter: (name: string) => Adapter;
