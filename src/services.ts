@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ApiRegistry } from './apis/index.js';
 import { AuditLog } from './audit/index.js';
 import type { Config } from './config/index.js';
+import { MANAGEMENT_API_PATH } from './consts/index.js';
 import { SigningKeys } from './keys/index.js';
 import { RateLimiter } from './limits/index.js';
 import { DatabaseHealth, failureLogger, Metrics } from './ops/index.js';
@@ -35,7 +36,6 @@ export interface Services {
   registeredClients: RegisteredClients;
 }
 
-export const MANAGEMENT_API_PATH = '/api';
 
 export async function createServices(config: Config, store: Store, log: Logger): Promise<Services> {
   const metrics = new Metrics();

@@ -1,7 +1,7 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 
 import { conflict, HttpError, notFound } from '../http/index.js';
-import type { SigningAlg } from '../keys/index.js';
+import type { SigningAlg } from '../consts/index.js';
 import type { CreateApiInput, ScopeInput, UpdateApiInput } from './schemas.js';
 
 export interface Api {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection } from 'mongodb';
 
 import type { Api } from '../apis/index.js';
+import { DEFAULT_ACCESS_TOKEN_TTL } from '../consts/index.js';
 import { conflict, HttpError, notFound } from '../http/index.js';
 import { checkClientMetadata } from '../provider/index.js';
 import type { Services } from '../services.js';
@@ -16,7 +17,6 @@ import {
   InvalidInput, subscribedScopes,
 } from './validation.js';
 
-const DEFAULT_TTL = 3600;
 
 // client_id-safe (RFC 6749 Appendix A: VSCHAR) and long enough that nobody guesses them.
 const newApplicationId = () => randomBytes(12).toString('base64url');
@@ -173,7 +173,7 @@ export class Applications {
       key_type: type,
       consumer_key: ref.client_id,
       scopes: scopeList(metadata),
-      access_token_ttl: typeof ttl === 'number' ? ttl : DEFAULT_TTL,
+      access_token_ttl: typeof ttl === 'number' ? ttl : DEFAULT_ACCESS_TOKEN_TTL,
       created_at: ref.created_at,
       secret_updated_at: ref.secret_updated_at,
     };
@@ -225,7 +225,7 @@ export class Applications {
       name_key: name.toLowerCase(),
       description: checkDescription(input.description),
       token_type: checkTokenType(input.token_type),
-      access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_TTL, this.maxAccessTokenTtl),
+      access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL, this.maxAccessTokenTtl),
       subscriptions: checkSubscriptions(input.subscriptions ?? [], this.#s.registry),
       keys: {},
       created_at: new Date(),

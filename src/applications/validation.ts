@@ -1,6 +1,6 @@
 import type { Api, ApiRegistry } from '../apis/index.js';
 import { HttpError } from '../http/index.js';
-import { NEVER_EXPIRING_TTL } from '../provider/index.js';
+import { NEVER_EXPIRING_TTL } from '../consts/index.js';
 import { DESCRIPTION_MAX, NAME_MAX, TOKEN_TYPES, type TokenType } from './model.js';
 
 /**

@@ -3,4 +3,4 @@
  * private half wrapped (AES-256-GCM) under KEY_ENCRYPTION_SECRET, rotated without
  * unpublishing the keys that signed tokens still in circulation.
  */
-export { SigningKeys, KeyError, SIGNING_ALGS, type SigningAlg, type SigningKeySet } from './signing-keys.js';
+export { SigningKeys, KeyError, type SigningKeySet } from './signing-keys.js';

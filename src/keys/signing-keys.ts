@@ -1,10 +1,8 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Collection, Db } from 'mongodb';
 
+import { SIGNING_ALGS, type SigningAlg } from '../consts/index.js';
 import { KeyWrapper, type WrappedSecret } from './key-wrap.js';
-
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 export interface SigningKeyRecord {
   _id: string; // kid

@@ -3,7 +3,7 @@ import { BSON, type Document } from 'mongodb';
 
 import { createApiSchema, type CreateApiInput } from '../apis/index.js';
 import { assertValid, badRequest, compile, readJson } from '../http/index.js';
-import { SIGNING_ALGS } from '../keys/index.js';
+import { SIGNING_ALGS } from '../consts/index.js';
 import { KeyWrapper, type WrappedSecret } from '../keys/key-wrap.js';
 import { checkClientMetadata } from '../provider/index.js';
 import type { Services } from '../services.js';

@@ -5,7 +5,8 @@
  */
 import Router from '@koa/router';
 
-import { MANAGEMENT_API_PATH, type Services } from '../services.js';
+import { MANAGEMENT_API_PATH } from '../consts/index.js';
+import type { Services } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
 import { apiRoutes } from './apis-routes.js';
 import { applicationRoutes } from './applications-routes.js';

@@ -1,5 +1,5 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
-import { SIGNING_ALGS } from '../keys/index.js';
+import { SIGNING_ALGS } from '../consts/index.js';
 import { applicationsOpenApi } from './applications-routes.js';
 import { auditOpenApi } from './audit-routes.js';
 import { exportOpenApi } from './export-routes.js';

@@ -3,7 +3,7 @@ import type { Context, Next } from 'koa';
 
 import { createApiSchema, SCOPE_TOKEN, type Api, type ScopeInput } from '../apis/index.js';
 import { compile, HttpError, notFound } from '../http/index.js';
-import { SIGNING_ALGS, type SigningAlg } from '../keys/index.js';
+import { SIGNING_ALGS, type SigningAlg } from '../consts/index.js';
 import { audit, formOf, redirectWithFlash, renderPage, requireAdminRole, type Portal } from './context.js';
 import type { FormFields } from './form.js';
 import { collectErrors, hasErrors, type FieldErrors } from './form-errors.js';

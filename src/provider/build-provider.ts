@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 import type { ApiRegistry } from '../apis/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
-import type { SigningKeySet, SigningAlg } from '../keys/index.js';
+import {
+  AUTH_METHODS, CLIENT_ASSERTION_ALGS, DEFAULT_ACCESS_TOKEN_TTL, type SigningAlg,
+} from '../consts/index.js';
+import type { SigningKeySet } from '../keys/index.js';
 import type { DatabaseHealth, Metrics } from '../ops/index.js';
 import { isDatabaseUnavailable } from '../ops/index.js';
 import { hashToken, type ClientRecord, type SecretHasher } from '../store/index.js';
@@ -12,8 +15,7 @@ import type { Collection } from 'mongodb';
 import type { TokenStore } from '../tokens/token-store.js';
 import type { RegistrationPolicy } from '../registration/policy.js';
 import {
-  AUTH_METHODS, CLIENT_ASSERTION_ALGS, DEFAULT_ACCESS_TOKEN_TTL, EXTRA_CLIENT_METADATA,
-  extraClientMetadataValidator,
+  EXTRA_CLIENT_METADATA, extraClientMetadataValidator,
 } from './client-metadata.js';
 import { initialAccessTokenOf, managedClientMetadataOf, registrationBodyOf } from './internals.js';
 import { urlsFromIssuer } from './issuer-urls.js';

@@ -2,12 +2,9 @@ import { errors } from 'oidc-provider';
 
 import type { ApiRegistry } from '../apis/index.js';
 import { SCOPE_TOKEN } from '../apis/index.js';
-import { DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
+import { AUTH_METHODS, CLIENT_ASSERTION_ALGS, DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
 import { compile, describeErrors } from '../http/index.js';
 
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
-export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
-export { DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
 
 /** Our own client metadata, beyond RFC 7591. */
 export const EXTRA_CLIENT_METADATA = [

@@ -6,8 +6,4 @@
  */
 export { ProviderHolder } from './provider-holder.js';
 export { buildProvider, CLIENT_METADATA_POLICY } from './build-provider.js';
-export { INTROSPECTION_PATH, REVOCATION_PATH } from './provider-responses.js';
-export {
-  checkClientMetadata, effectiveTtl, AUTH_METHODS, DEFAULT_ACCESS_TOKEN_TTL,
-  NEVER_EXPIRING_TTL,
-} from './client-metadata.js';
+export { checkClientMetadata, effectiveTtl } from './client-metadata.js';

@@ -1,16 +1,13 @@
 import type { Context, Next } from 'koa';
 
 import type { ApiRegistry } from '../apis/index.js';
+import {
+  AUTH_METHODS, CLIENT_ASSERTION_ALGS, INTROSPECTION_PATH, NEVER_EXPIRING_TTL, OIDC_DISCOVERY_PATH, REVOCATION_PATH, RFC8414_PATH,
+} from '../consts/index.js';
 import { readJson } from '../http/index.js';
 import { SecretHasher } from '../store/index.js';
 import { RETRY_AFTER_SECONDS } from '../ops/index.js';
-import { NEVER_EXPIRING_TTL } from '../store/index.js';
-import { AUTH_METHODS, CLIENT_ASSERTION_ALGS } from './client-metadata.js';
 
-export const INTROSPECTION_PATH = '/token/introspection';
-export const REVOCATION_PATH = '/token/revocation';
-const RFC8414_PATH = '/.well-known/oauth-authorization-server';
-const OIDC_DISCOVERY_PATH = '/.well-known/openid-configuration';
 // Discovery depends on nothing in the request (URLs come from ISSUER), so shared caches may
 // keep it; briefly, because scopes_supported follows API changes.
 const DISCOVERY_CACHE_CONTROL = 'public, max-age=300';

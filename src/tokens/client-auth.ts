@@ -2,7 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Context } from 'koa';
 
 import { HttpError } from '../http/index.js';
-import { CLIENT_ASSERTION_ALGS } from '../provider/client-metadata.js';
+import { CLIENT_ASSERTION_ALGS } from '../consts/index.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
