@@ -7,7 +7,9 @@ import { MANAGEMENT_API_PATH } from './consts/index.js';
 import { SigningKeys } from './keys/index.js';
 import { RateLimiter } from './limits/index.js';
 import { DatabaseHealth, failureLogger, Metrics } from './ops/index.js';
-import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
+import {
+  CLIENT_METADATA_POLICY, findProviderClient, ProviderHolder, saveInitialAccessToken, saveRegistrationAccessToken,
+} from './provider/index.js';
 import { InitialAccessTokens, RegisteredClients } from './registration/index.js';
 import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
@@ -74,29 +76,21 @@ export async function createServices(config: Config, store: Store, log: Logger):
     store.collections.model('InitialAccessToken'),
     store.collections.model('InitialAccessTokenUse'),
     registry,
-    (expiresIn, value): Promise<string> => {
-      const { InitialAccessToken } = holder.provider;
-      return new InitialAccessToken({
-        ...(value ? { jti: value } : {}),
-        policies: [CLIENT_METADATA_POLICY],
-        ...(expiresIn ? { expiresIn } : {}),
-      } as ConstructorParameters<typeof InitialAccessToken>[0]).save();
-    },
+    (expiresIn, value) => saveInitialAccessToken(holder.provider, {
+      ...(value ? { value } : {}), ...(expiresIn ? { expiresIn } : {}), policy: CLIENT_METADATA_POLICY,
+    }),
   );
   const registeredClients = new RegisteredClients({
     collections: store.collections,
     clientAdapter: adapter('Client'),
     adminClientId: config.adminClientId,
-    issueRegistrationAccessToken: (clientId): Promise<string> => {
-      const { RegistrationAccessToken } = holder.provider;
-      const Rat = RegistrationAccessToken as unknown as new (p: { clientId: string; policies: string[] }) => { save(): Promise<string> };
-      return new Rat({ clientId, policies: [CLIENT_METADATA_POLICY] }).save();
-    },
+    issueRegistrationAccessToken: (clientId) => saveRegistrationAccessToken(holder.provider, clientId, CLIENT_METADATA_POLICY),
   });
   const holder: ProviderHolder = new ProviderHolder(
     {
       config, registry, adapter, hasher, tokens, log, metrics, health, audit,
-      clients: store.collections.clients,
+      isClientDisabled: async (id) => Boolean(await store.collections.clients.findOne(
+        { _id: id, 'metadata.disabled': true }, { projection: { _id: 1 } })),
       registrationPolicies: initialAccessTokens,
     },
     signingKeys,
@@ -109,7 +103,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
     audit, limiter, initialAccessTokens, registeredClients,
     selfUrl: '',
-    findClient: async (id) => (await holder.provider.Client.find(id)) as unknown as AuthClient | undefined,
+    findClient: (id) => findProviderClient(holder.provider, id),
     markAssertionUsed: async (clientId, jti, exp) => {
       const coll = store.collections.model('ReplayDetection');
       try {
