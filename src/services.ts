@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 
 import { ApiRegistry } from './apis/index.js';
+import { Applications } from './applications/index.js';
 import { AuditLog } from './audit/index.js';
 import type { Config } from './config/index.js';
 import { MANAGEMENT_API_PATH } from './consts/index.js';
@@ -10,6 +11,7 @@ import { DatabaseHealth, failureLogger, Metrics } from './ops/index.js';
 import {
   CLIENT_METADATA_POLICY, findProviderClient, ProviderHolder, saveInitialAccessToken, saveRegistrationAccessToken,
 } from './provider/index.js';
+import { createPortal, type Portal } from './portal/index.js';
 import { InitialAccessTokens, RegisteredClients } from './registration/index.js';
 import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
@@ -33,9 +35,26 @@ export interface Services {
   findClient(id: string): Promise<AuthClient | undefined>;
   markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
   /** Where this process itself answers (http://127.0.0.1:PORT), known once it listens. */
-  selfUrl: string;
+  self: SelfAddress;
   initialAccessTokens: InitialAccessTokens;
   registeredClients: RegisteredClients;
+  applications: Applications;
+  /** The developer portal's shared parts; it sees every other service. */
+  portal: Portal;
+}
+
+/** Where this process listens, set once by server.ts; asking earlier is a programming error. */
+export class SelfAddress {
+  #url: string | undefined;
+
+  listeningAt(url: string): void {
+    this.#url = url;
+  }
+
+  get url(): string {
+    if (!this.#url) throw new Error('the server is not listening yet');
+    return this.#url;
+  }
 }
 
 
@@ -99,10 +118,20 @@ export async function createServices(config: Config, store: Store, log: Logger):
   holderRef = holder;
   await holder.init();
 
-  const s: Services = {
+  const self = new SelfAddress();
+  const applications = new Applications({
+    db: store.db,
+    clientAdapter: adapter('Client'),
+    clients: store.collections.clients,
+    registry,
+    tokens,
+    maxAccessTokenTtl: config.maxAccessTokenTtl,
+    refreshProvider: () => holder.refresh(),
+    selfUrl: () => self.url,
+  });
+  const s: Omit<Services, 'portal'> = {
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
-    audit, limiter, initialAccessTokens, registeredClients,
-    selfUrl: '',
+    audit, limiter, initialAccessTokens, registeredClients, applications, self,
     findClient: (id) => findProviderClient(holder.provider, id),
     markAssertionUsed: async (clientId, jti, exp) => {
       const coll = store.collections.model('ReplayDetection');
@@ -118,5 +147,5 @@ export async function createServices(config: Config, store: Store, log: Logger):
       }
     },
   };
-  return s;
+  return { ...s, portal: createPortal(s) };
 }

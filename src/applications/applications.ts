@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
-import { MongoServerError, type Collection } from 'mongodb';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Adapter } from 'oidc-provider';
 
-import type { Api } from '../apis/index.js';
+import type { Api, ApiRegistry } from '../apis/index.js';
 import { DEFAULT_ACCESS_TOKEN_TTL } from '../consts/index.js';
 import { conflict, HttpError, notFound } from '../http/index.js';
 import { checkClientMetadata } from '../provider/index.js';
-import type { Services } from '../services.js';
+import type { ClientRecord } from '../store/index.js';
+import type { TokenStore } from '../tokens/index.js';
 import {
   ACCESS_TOKEN_STRATEGY, KEY_TYPE_CLAIM, KEY_TYPES,
   type ApplicationDoc, type ApplicationInput, type KeySetInput, type KeySetRef, type KeyType, type TokenType,
@@ -16,7 +18,6 @@ import {
   checkDescription, checkName, checkScopes, checkSubscriptions, checkTokenType, checkTtl,
   InvalidInput, subscribedScopes,
 } from './validation.js';
-
 
 // client_id-safe (RFC 6749 Appendix A: VSCHAR) and long enough that nobody guesses them.
 const newApplicationId = () => randomBytes(12).toString('base64url');
@@ -70,16 +71,19 @@ function scopeList(metadata: ClientMetadata): string[] {
   return typeof scope === 'string' && scope ? scope.split(' ') : [];
 }
 
-const instances = new WeakMap<Services, Applications>();
-
-/** One per process (per Services), shared by the management API and the portal. */
-export function applicationsOf(s: Services): Applications {
-  let apps = instances.get(s);
-  if (!apps) {
-    apps = new Applications(s);
-    instances.set(s, apps);
-  }
-  return apps;
+/** What Applications uses, and nothing more. */
+export interface ApplicationsDeps {
+  db: Db;
+  /** Clients as oidc-provider stores them (store/oidc-adapter's 'Client' adapter). */
+  clientAdapter: Adapter;
+  clients: Collection<ClientRecord>;
+  registry: ApiRegistry;
+  tokens: Pick<TokenStore, 'revokeAllForClient'>;
+  maxAccessTokenTtl: number;
+  /** Brings the API list, and the provider built on it, up to date. */
+  refreshProvider(): Promise<void>;
+  /** Where this process answers, once it listens: first tokens are requested from there. */
+  selfUrl(): string;
 }
 
 /**
@@ -88,13 +92,13 @@ export function applicationsOf(s: Services): Applications {
  * exists, and clients (with their tokens) are destroyed before the application record goes.
  */
 export class Applications {
-  readonly #s: Services;
+  readonly #s: ApplicationsDeps;
   readonly #coll: Collection<ApplicationDoc>;
   #indexes: Promise<unknown> | undefined;
 
-  constructor(s: Services) {
-    this.#s = s;
-    this.#coll = s.store.db.collection<ApplicationDoc>('applications');
+  constructor(deps: ApplicationsDeps) {
+    this.#s = deps;
+    this.#coll = deps.db.collection<ApplicationDoc>('applications');
   }
 
   /** Indexes on first use, and the API list (and the provider built on it) brought up to date. */
@@ -105,16 +109,16 @@ export class Applications {
         throw err;
       });
     await this.#indexes;
-    await this.#s.holder.refresh();
+    await this.#s.refreshProvider();
     return this.#coll;
   }
 
   get #clients() {
-    return this.#s.adapter('Client');
+    return this.#s.clientAdapter;
   }
 
   get maxAccessTokenTtl(): number {
-    return this.#s.config.maxAccessTokenTtl;
+    return this.#s.maxAccessTokenTtl;
   }
 
   /** APIs an application may subscribe to: all but the system ones. */
@@ -198,7 +202,7 @@ export class Applications {
     const docs = await coll.find({}).sort({ created_at: -1 }).toArray();
     const ids = docs.flatMap((d) => KEY_TYPES.flatMap((k) => (d.keys[k] ? [d.keys[k].client_id] : [])));
     const found = ids.length
-      ? await this.#s.store.collections.clients.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()
+      ? await this.#s.clients.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()
       : [];
     const live = new Set(found.map((c) => c._id));
     return docs.map((d) => this.#summary(d, live));
@@ -335,7 +339,7 @@ export class Applications {
     await coll.updateOne({ _id: id }, { $set: { deleting: true } });
     const clientIds = new Set(KEY_TYPES.flatMap((k) => (doc.keys[k] ? [doc.keys[k].client_id] : [])));
     // Clients whose key set was being generated while we read the record.
-    const strays = await this.#s.store.collections.clients
+    const strays = await this.#s.clients
       .find({ 'metadata.application_id': id }, { projection: { _id: 1 } }).toArray();
     for (const c of strays) clientIds.add(c._id);
     // destroy revokes the client's tokens before deleting it.
@@ -411,7 +415,7 @@ export class Applications {
   }
 
   #requestTokens(clientId: string, secret: string, scopes: string[]): Promise<TokenIssue> {
-    return requestTokens(this.#s.selfUrl, this.#s.registry, clientId, secret, scopes);
+    return requestTokens(this.#s.selfUrl(), this.#s.registry, clientId, secret, scopes);
   }
 
   /** The key set's client, or a 404 that says there are no such keys yet. */

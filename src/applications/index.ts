@@ -5,7 +5,7 @@
  * (`applications`); the key sets' clients live with every other client in `clients`.
  */
 export {
-  applicationsOf, Applications,
+  Applications, type ApplicationsDeps,
   type ApplicationSummary, type ApplicationDetail, type KeySet, type IssuedCredentials,
 } from './applications.js';
 export { InvalidInput, describeSeconds } from './validation.js';

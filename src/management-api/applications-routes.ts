@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 
 import { SCOPE_TOKEN, SCOPE_TOKEN_WORDS } from '../apis/index.js';
 import {
-  applicationsOf, isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, TOKEN_TYPES,
+  isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, TOKEN_TYPES,
   type ApplicationDetail, type ApplicationInput, type ApplicationSummary, type IssuedCredentials,
   type KeySet, type KeySetInput, type KeyType,
 } from '../applications/index.js';
@@ -138,7 +138,7 @@ function noStore(ctx: Context): void {
 
 /** Applications and their production/sandbox key sets. */
 export function applicationRoutes(router: Router, s: Services): void {
-  const apps = applicationsOf(s);
+  const apps = s.applications;
   const base = `${s.config.issuer}/api/applications`;
 
   router.get('/applications', async (ctx) => {
