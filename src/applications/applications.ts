@@ -5,7 +5,7 @@ import type { Adapter } from 'oidc-provider';
 
 import type { Api, ApiRegistry } from '../apis/index.js';
 import { DEFAULT_ACCESS_TOKEN_TTL } from '../consts/index.js';
-import { conflict, HttpError, notFound } from '../http/index.js';
+import { badRequest, conflict, InvalidInput, notFound } from '../http/index.js';
 import { checkClientMetadata } from '../provider/index.js';
 import type { ClientRecord } from '../store/index.js';
 import type { TokenStore } from '../tokens/index.js';
@@ -15,8 +15,7 @@ import {
 } from './model.js';
 import { requestTokens, type IssuedToken, type TokenIssue } from './token-issuer.js';
 import {
-  checkDescription, checkName, checkScopes, checkSubscriptions, checkTokenType, checkTtl,
-  InvalidInput, subscribedScopes,
+  checkDescription, checkName, checkScopes, checkSubscriptions, checkTokenType, checkTtl, subscribedScopes,
 } from './validation.js';
 
 // client_id-safe (RFC 6749 Appendix A: VSCHAR) and long enough that nobody guesses them.
@@ -360,7 +359,8 @@ export class Applications {
       maxAccessTokenTtl: this.maxAccessTokenTtl,
       systemScopesAllowed: false,
     });
-    if (problem) throw new InvalidInput(problem.startsWith('scope') ? 'scopes' : 'access_token_ttl', problem);
+    // The form and the JSON body call it `scopes`; the metadata, `scope`.
+    if (problem) throw new InvalidInput(problem.field === 'scope' ? 'scopes' : problem.field, problem.message);
   }
 
   async generateKeys(id: string, type: KeyType, input: KeySetInput): Promise<IssuedCredentials> {
@@ -477,7 +477,7 @@ export class Applications {
     if (issue.error?.code === 'invalid_client') {
       throw new InvalidInput('client_secret', 'That is not the consumer secret of these keys.');
     }
-    if (issue.error) throw new HttpError(400, issue.error.code, issue.error.description);
+    if (issue.error) throw badRequest(issue.error.description, issue.error.code);
     return issue.tokens;
   }
 

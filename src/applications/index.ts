@@ -8,7 +8,7 @@ export {
   Applications, type ApplicationsDeps,
   type ApplicationSummary, type ApplicationDetail, type KeySet, type IssuedCredentials,
 } from './applications.js';
-export { InvalidInput, describeSeconds } from './validation.js';
+export { describeSeconds } from './validation.js';
 export type { IssuedToken, TokenIssue } from './token-issuer.js';
 export {
   KEY_TYPES, KEY_TYPE_CLAIM, TOKEN_TYPES, isKeyType,

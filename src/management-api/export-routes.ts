@@ -169,7 +169,7 @@ export function exportRoutes(router: Router, s: Services): void {
         maxAccessTokenTtl: s.config.maxAccessTokenTtl,
         systemScopesAllowed: true,
       });
-      if (problem) throw badRequest(`clients.${i} (${c.client_id}): ${problem}`);
+      if (problem) throw badRequest(`clients.${i} (${c.client_id}): ${problem.message}`);
     });
     for (const c of clients) {
       // Through the adapter: a plaintext secret written in a declared file is hashed on the way in.
