@@ -100,6 +100,16 @@ export class Applications {
     this.#coll = deps.db.collection<ApplicationDoc>('applications');
   }
 
+  /** Every application record as stored, by id: for export. */
+  async exportRecords(): Promise<ApplicationDoc[]> {
+    return this.#coll.find({}, { sort: { _id: 1 } }).toArray();
+  }
+
+  /** Creates or replaces application records by id (an import); their clients come separately. */
+  async importRecords(docs: ApplicationDoc[]): Promise<void> {
+    for (const doc of docs) await this.#coll.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
   /** Indexes on first use, and the API list (and the provider built on it) brought up to date. */
   async #ready(): Promise<Collection<ApplicationDoc>> {
     this.#indexes ??= this.#coll.createIndex({ name_key: 1 }, { unique: true, name: 'name_key_unique' })

@@ -12,5 +12,5 @@ export { describeSeconds } from './validation.js';
 export type { IssuedToken, TokenIssue } from './token-issuer.js';
 export {
   KEY_TYPES, KEY_TYPE_CLAIM, TOKEN_TYPES, isKeyType,
-  type KeyType, type TokenType, type ApplicationInput, type KeySetInput,
+  type KeyType, type TokenType, type ApplicationInput, type KeySetInput, type ApplicationDoc,
 } from './model.js';

@@ -4,3 +4,4 @@
  * unpublishing the keys that signed tokens still in circulation.
  */
 export { SigningKeys, KeyError, type SigningKeySet } from './signing-keys.js';
+export type { WrappedSecret } from './key-wrap.js';

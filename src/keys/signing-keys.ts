@@ -102,6 +102,21 @@ export class SigningKeys {
    * holds keeps its origin: its own key coming back from a backup stays its own, and an
    * imported one keeps the first import's mark.
    */
+  /** Every key record as stored (private halves still wrapped), oldest first: for export. */
+  async exportRecords(): Promise<SigningKeyRecord[]> {
+    return this.#coll.find({}, { sort: { created_at: 1, _id: 1 } }).toArray();
+  }
+
+  /** True when this server's KEY_ENCRYPTION_SECRET opens a wrapped private key (an import's). */
+  canUnwrap(kid: string, wrapped: WrappedSecret): boolean {
+    try {
+      this.#wrap.unwrap(wrapped, kid);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async importKeys(docs: (Record<string, unknown> & { _id: string })[], from: string | undefined): Promise<void> {
     for (const doc of docs) {
       const existing = await this.#coll.findOne({ _id: doc._id }, { projection: { imported_at: 1, imported_from: 1 } });

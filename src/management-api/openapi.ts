@@ -1,6 +1,6 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
 import { SIGNING_ALGS } from '../consts/index.js';
-import { applicationsOpenApi } from './applications-routes.js';
+import { applicationsOpenApi } from './applications-openapi.js';
 import { auditOpenApi } from './audit-routes.js';
 import { exportOpenApi } from './export-routes.js';
 
