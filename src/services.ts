@@ -85,12 +85,11 @@ export async function createServices(config: Config, store: Store, log: Logger):
     hasher,
     clientCacheSeconds: config.clientCacheSeconds,
   });
-  let holderRef: ProviderHolder | undefined;
   registry.beforeScopesRemoved(async (names) => {
     const changed = await pruneClientScopes(store.collections, adapter('Client'), names);
     if (changed) log.info({ scopes: names, clients: changed }, 'removed scopes dropped from clients');
   });
-  const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, async () => holderRef?.refresh());
+  const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, () => holder.refresh());
   const initialAccessTokens: InitialAccessTokens = new InitialAccessTokens(
     store.collections.model('InitialAccessToken'),
     store.collections.model('InitialAccessTokenUse'),
@@ -115,7 +114,6 @@ export async function createServices(config: Config, store: Store, log: Logger):
     signingKeys,
     (keys) => inspector.setKeys(publicJwks(keys.jwks as { keys: Record<string, unknown>[] })),
   );
-  holderRef = holder;
   await holder.init();
 
   const self = new SelfAddress();

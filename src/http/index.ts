@@ -4,5 +4,5 @@ export {
 } from './errors.js';
 export { readJson, readForm } from './body.js';
 export {
-  ajv, compile, assertValid, describeError, describeErrors, patternsWithoutWords, withExpects,
+  compile, assertValid, describeErrors, patternsWithoutWords,
 } from './schema.js';

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 
-import { authenticatedClientIdOf } from '../provider/internals.js';
+import { authenticatedClientIdOf } from '../provider/index.js';
 import { tooManyRequests } from './endpoint-rate-limit.js';
 import type { RateLimiter } from './rate-limiter.js';
 

@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import type { DatabaseHealth, Metrics } from '../ops/index.js';
 import { isDatabaseUnavailable } from '../ops/index.js';
 import { hashToken, type SecretHasher } from '../store/index.js';
-import { CLIENT_METADATA_POLICY, providerConfiguration, type ConfigurationDeps } from './configuration.js';
+import { providerConfiguration, type ConfigurationDeps } from './configuration.js';
 import {
   compareSecretsAsHashes, findProviderClient, initialAccessTokenOf, managedClientMetadataOf, onProviderEvent,
   registrationBodyOf, reuseBuiltClients, urlsFromIssuer,
@@ -15,7 +15,6 @@ import {
   databaseUnavailableAs503, discoveryDocument, expiryOnlyWhenItExpires, registrationGuards, registrationResponseFields,
 } from './provider-responses.js';
 
-export { CLIENT_METADATA_POLICY };
 
 export interface ProviderDeps extends ConfigurationDeps {
   config: Pick<Config, 'issuer' | 'trustProxyHops' | 'maxAccessTokenTtl'>;

@@ -7,9 +7,8 @@
  * provider when keys or APIs change.
  */
 export { ProviderHolder } from './provider-holder.js';
-export { buildProvider } from './build-provider.js';
 export { CLIENT_METADATA_POLICY } from './configuration.js';
 export {
   authenticatedClientIdOf, findProviderClient, saveInitialAccessToken, saveRegistrationAccessToken,
 } from './internals.js';
-export { checkClientMetadata, effectiveTtl } from './client-metadata.js';
+export { checkClientMetadata } from './client-metadata.js';

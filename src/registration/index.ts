@@ -6,5 +6,5 @@
 export {
   InitialAccessTokens, createInitialAccessTokenSchema, type CreateInitialAccessToken, type InitialAccessTokenView,
 } from './initial-access-tokens.js';
-export { RegisteredClients, type ClientSource, type ClientView, type ClientPage, DEFAULT_PAGE, MAX_PAGE } from './registered-clients.js';
-export { type RegistrationPolicy, type FieldProblem, TOKEN_FORMATS } from './policy.js';
+export { RegisteredClients, type ClientSource, type ClientView, type ClientPage, MAX_PAGE } from './registered-clients.js';
+export { type RegistrationPolicy, type FieldProblem } from './policy.js';

@@ -23,6 +23,7 @@ export interface RegistrationPolicy {
   max_access_token_ttl?: number;
 }
 
+/** @public The shape of `registration_policy`, for documents that describe clients. */
 export const registrationPolicySchema = {
   type: 'object',
   properties: {

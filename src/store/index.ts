@@ -13,4 +13,3 @@ export { SecretHasher } from './hashing.js';
 export { startSweeper, sweepExpired } from './sweeper.js';
 export { pruneClientScopes } from './client-scopes.js';
 export { revokeTokens, startRevocationSync } from './revocations.js';
-export { TokenCache } from './token-cache.js';

@@ -1,0 +1,54 @@
+// The linter as a guardrail: import cycles, what may import what, unused exports, and
+// typescript-eslint's recommended rules. Syntax-only (no type information), so it stays fast.
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import tseslint from 'typescript-eslint';
+
+const SERVER = ['**/src/**', '../*', '../../src/**', 'keyforge'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', '**/dist/**', 'node_modules/**', 'test-artifacts/**', 'views/**', 'coverage/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: ['tsconfig.json', 'packages/resource-server/tsconfig.json'], noWarnOnMultipleProjects: true })],
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-self-import': 'error',
+      'import-x/no-duplicates': 'error',
+      // oidc-provider's runtime is configured and wired in src/provider alone; its internals
+      // are touched only in src/provider/internals.ts. Elsewhere its types may be named.
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [{ name: 'oidc-provider', allowTypeImports: true, message: 'Only src/provider/** uses oidc-provider at runtime; go through src/provider (internals.ts for its internals).' }],
+      }],
+    },
+  },
+  {
+    files: ['src/provider/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+  },
+  {
+    // The CLI talks to a server over HTTP; it shares only the leaf constants.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '^\\.\\./(?!consts/)', message: 'The CLI imports nothing from the server but src/consts.' }],
+      }],
+    },
+  },
+  {
+    // The kit is its own package: it must not reach into the server.
+    files: ['packages/resource-server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: SERVER, message: 'The resource-server kit imports nothing from the server.' }],
+      }],
+    },
+  },
+);
