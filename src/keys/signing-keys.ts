@@ -179,7 +179,7 @@ type KeyDocSummary = Pick<SigningKeyRecord, '_id' | 'alg' | 'status' | 'activate
  * The signer per algorithm: the newest key already due to sign (docs come oldest first).
  * Status does not matter here: a retired key keeps signing until its successor is due.
  */
-function signersOf(docs: KeyDocSummary[], now: number): Map<SigningAlg, string> {
+export function signersOf(docs: KeyDocSummary[], now: number): Map<SigningAlg, string> {
   const signers = new Map<SigningAlg, string>();
   for (const doc of docs) {
     if (!doc.activate_at || doc.activate_at.getTime() <= now) signers.set(doc.alg, doc._id);
