@@ -34,6 +34,20 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
   {
+    // oidc-provider's request entities and replaceable prototypes: read and patched in
+    // provider/internals.ts alone. (resource-indicators reads ctx.oidc.params, which the
+    // resourceIndicators feature hands it by contract.)
+    files: ['src/**/*.ts'],
+    ignores: ['src/provider/internals.ts', 'src/provider/resource-indicators.ts', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "MemberExpression[property.name='oidc']", message: 'ctx.oidc is oidc-provider internals: add an accessor to src/provider/internals.ts.' },
+        { selector: "MemberExpression[object.property.name=/^(Client|OIDCContext)$/][property.name='prototype']", message: 'oidc-provider prototypes are patched in src/provider/internals.ts only.' },
+        { selector: "MemberExpression[object.property.name='request'][property.name='body']", message: 'oidc-provider reads ctx.request.body; set it through setParsedBody in src/provider/internals.ts.' },
+      ],
+    },
+  },
+  {
     // The CLI talks to a server over HTTP; it shares only the leaf constants.
     files: ['src/cli/**/*.ts'],
     rules: {
