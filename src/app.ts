@@ -1,17 +1,17 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 
-import { managementRouter } from './api/index.js';
+import { managementRouter } from './management-api/index.js';
+import { INTROSPECTION_PATH, REVOCATION_FEED_PATH, REVOCATION_PATH } from './consts/index.js';
 import { jsonErrors, HttpError } from './http/index.js';
 import { authenticatedEndpointLimits, tokenRateLimit } from './limits/index.js';
 import {
   isDatabaseUnavailable, opsRoutes, requestContext, serviceUnavailable,
 } from './ops/index.js';
 import { portalMiddleware } from './portal/index.js';
-import { INTROSPECTION_PATH, REVOCATION_PATH } from './provider/index.js';
 import type { Services } from './services.js';
 import { introspectionEndpoint, revocationEndpoint } from './tokens/index.js';
-import { REVOCATION_FEED_PATH, revocationFeedEndpoint } from './tokens/revocation-feed.js';
+import { revocationFeedEndpoint } from './tokens/revocation-feed.js';
 
 // Routes that cannot answer without the database; discovery, JWKS and probes can.
 const NEEDS_DATABASE = /^\/(token|reg|api|portal)(\/|$)/;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { DEFAULT_ACCESS_TOKEN_TTL } from './consts/index.js';
 import type { Services } from './services.js';
 
 /**
@@ -34,7 +35,7 @@ export async function ensureAdminClient(s: Services): Promise<void> {
     token_endpoint_auth_method: 'client_secret_basic',
     scope: 'admin',
     access_token_strategy: 'opaque',
-    access_token_ttl: 3600,
+    access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
   }, 0);
   if (file) s.log.info({ client_id: s.config.adminClientId, secret_file: file }, 'admin client secret kept in a file');
 }

@@ -79,7 +79,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const address = server.address() as AddressInfo;
   const { port } = address;
   const url = localUrl(address);
-  services.selfUrl = url;
+  services.self.listeningAt(url);
 
   const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds,
     failureLogger(log, 'sweeping expired records failed'));

@@ -1,12 +1,17 @@
 import type { Logger } from 'pino';
 
 import { ApiRegistry } from './apis/index.js';
+import { Applications } from './applications/index.js';
 import { AuditLog } from './audit/index.js';
 import type { Config } from './config/index.js';
+import { MANAGEMENT_API_PATH } from './consts/index.js';
 import { SigningKeys } from './keys/index.js';
 import { RateLimiter } from './limits/index.js';
 import { DatabaseHealth, failureLogger, Metrics } from './ops/index.js';
-import { CLIENT_METADATA_POLICY, ProviderHolder } from './provider/index.js';
+import {
+  CLIENT_METADATA_POLICY, findProviderClient, ProviderHolder, saveInitialAccessToken, saveRegistrationAccessToken,
+} from './provider/index.js';
+import { createPortal, type Portal } from './portal/index.js';
 import { InitialAccessTokens, RegisteredClients } from './registration/index.js';
 import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
@@ -30,12 +35,28 @@ export interface Services {
   findClient(id: string): Promise<AuthClient | undefined>;
   markAssertionUsed(clientId: string, jti: string, exp: number): Promise<boolean>;
   /** Where this process itself answers (http://127.0.0.1:PORT), known once it listens. */
-  selfUrl: string;
+  self: SelfAddress;
   initialAccessTokens: InitialAccessTokens;
   registeredClients: RegisteredClients;
+  applications: Applications;
+  /** The developer portal's shared parts; it sees every other service. */
+  portal: Portal;
 }
 
-export const MANAGEMENT_API_PATH = '/api';
+/** Where this process listens, set once by server.ts; asking earlier is a programming error. */
+export class SelfAddress {
+  #url: string | undefined;
+
+  listeningAt(url: string): void {
+    this.#url = url;
+  }
+
+  get url(): string {
+    if (!this.#url) throw new Error('the server is not listening yet');
+    return this.#url;
+  }
+}
+
 
 export async function createServices(config: Config, store: Store, log: Logger): Promise<Services> {
   const metrics = new Metrics();
@@ -64,52 +85,52 @@ export async function createServices(config: Config, store: Store, log: Logger):
     hasher,
     clientCacheSeconds: config.clientCacheSeconds,
   });
-  let holderRef: ProviderHolder | undefined;
   registry.beforeScopesRemoved(async (names) => {
     const changed = await pruneClientScopes(store.collections, adapter('Client'), names);
     if (changed) log.info({ scopes: names, clients: changed }, 'removed scopes dropped from clients');
   });
-  const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, async () => holderRef?.refresh());
+  const inspector = new TokenInspector(tokens, config.issuer, { keys: [] }, () => holder.refresh());
   const initialAccessTokens: InitialAccessTokens = new InitialAccessTokens(
     store.collections.model('InitialAccessToken'),
     store.collections.model('InitialAccessTokenUse'),
     registry,
-    (expiresIn, value): Promise<string> => {
-      const { InitialAccessToken } = holder.provider;
-      return new InitialAccessToken({
-        ...(value ? { jti: value } : {}),
-        policies: [CLIENT_METADATA_POLICY],
-        ...(expiresIn ? { expiresIn } : {}),
-      } as ConstructorParameters<typeof InitialAccessToken>[0]).save();
-    },
+    (expiresIn, value) => saveInitialAccessToken(holder.provider, {
+      ...(value ? { value } : {}), ...(expiresIn ? { expiresIn } : {}), policy: CLIENT_METADATA_POLICY,
+    }),
   );
   const registeredClients = new RegisteredClients({
     collections: store.collections,
     clientAdapter: adapter('Client'),
     adminClientId: config.adminClientId,
-    issueRegistrationAccessToken: (clientId): Promise<string> => {
-      const { RegistrationAccessToken } = holder.provider;
-      const Rat = RegistrationAccessToken as unknown as new (p: { clientId: string; policies: string[] }) => { save(): Promise<string> };
-      return new Rat({ clientId, policies: [CLIENT_METADATA_POLICY] }).save();
-    },
+    issueRegistrationAccessToken: (clientId) => saveRegistrationAccessToken(holder.provider, clientId, CLIENT_METADATA_POLICY),
   });
   const holder: ProviderHolder = new ProviderHolder(
     {
       config, registry, adapter, hasher, tokens, log, metrics, health, audit,
-      clients: store.collections.clients,
+      isClientDisabled: async (id) => Boolean(await store.collections.clients.findOne(
+        { _id: id, 'metadata.disabled': true }, { projection: { _id: 1 } })),
       registrationPolicies: initialAccessTokens,
     },
     signingKeys,
     (keys) => inspector.setKeys(publicJwks(keys.jwks as { keys: Record<string, unknown>[] })),
   );
-  holderRef = holder;
   await holder.init();
 
-  const s: Services = {
+  const self = new SelfAddress();
+  const applications = new Applications({
+    db: store.db,
+    clientAdapter: adapter('Client'),
+    clients: store.collections.clients,
+    registry,
+    tokens,
+    maxAccessTokenTtl: config.maxAccessTokenTtl,
+    refreshProvider: () => holder.refresh(),
+    selfUrl: () => self.url,
+  });
+  const s: Omit<Services, 'portal'> = {
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
-    audit, limiter, initialAccessTokens, registeredClients,
-    selfUrl: '',
-    findClient: async (id) => (await holder.provider.Client.find(id)) as unknown as AuthClient | undefined,
+    audit, limiter, initialAccessTokens, registeredClients, applications, self,
+    findClient: (id) => findProviderClient(holder.provider, id),
     markAssertionUsed: async (clientId, jti, exp) => {
       const coll = store.collections.model('ReplayDetection');
       try {
@@ -124,5 +145,5 @@ export async function createServices(config: Config, store: Store, log: Logger):
       }
     },
   };
-  return s;
+  return { ...s, portal: createPortal(s) };
 }

@@ -17,7 +17,7 @@ import { MongoClient } from 'mongodb';
 
 import { BatchInserter } from '../../src/store/batching.js';
 import { startEmbeddedServer } from '../../src/store/embedded-server.js';
-import { hashToken } from '../../src/store/hashing.js';
+import { hashToken } from '../../src/store/records.js';
 
 interface SignJob {
   seconds: number;

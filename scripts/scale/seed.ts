@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
 
 import type { ApplicationDoc } from '../../src/applications/model.js';
-import type { ClientRecord } from '../../src/store/collections.js';
+import type { ClientRecord } from '../../src/store/records.js';
 
 export const WORDS = [
   'billing', 'orders', 'catalog', 'search', 'payments', 'shipping', 'returns', 'loyalty',

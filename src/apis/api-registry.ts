@@ -1,7 +1,7 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 
-import { conflict, HttpError, notFound } from '../http/index.js';
-import type { SigningAlg } from '../keys/index.js';
+import { badRequest, HttpError, InvalidInput, notFound } from '../http/index.js';
+import type { SigningAlg } from '../consts/index.js';
 import type { CreateApiInput, ScopeInput, UpdateApiInput } from './schemas.js';
 
 export interface Api {
@@ -41,6 +41,10 @@ export interface ApiSnapshot {
 }
 
 const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+
+/** 409 naming the field, with the API's description unchanged. */
+const identifierTaken = (identifier: string) =>
+  new InvalidInput('identifier', 'An API with this identifier already exists.', 409, `API ${identifier} already exists`);
 
 export class ApiRegistry {
   readonly #apis: Collection<ApiDoc>;
@@ -137,7 +141,10 @@ export class ApiRegistry {
           if (!isDuplicateKey(err)) throw err;
           const existing = await this.#scopes.findOne({ _id: s.name });
           const owner = existing && (await this.#apis.findOne({ _id: existing.api }, { projection: { _id: 1 } }));
-          if (owner) throw conflict(`scope ${s.name} already belongs to API ${existing.api}`);
+          if (owner) {
+            const taken = `scope ${s.name} already belongs to API ${existing.api}`;
+            throw new InvalidInput('scopes', `S${taken.slice(1)}.`, 409, taken);
+          }
           // Orphan of an interrupted write: take it over.
           await this.#scopes.replaceOne({ _id: s.name }, doc);
         }
@@ -151,7 +158,7 @@ export class ApiRegistry {
 
   async create(input: CreateApiInput, system = false): Promise<Api> {
     await this.refresh();
-    if (this.get(input.identifier)) throw conflict(`API ${input.identifier} already exists`);
+    if (this.get(input.identifier)) throw identifierTaken(input.identifier);
     const scopes = input.scopes ?? [];
     await this.#claimScopes(input.identifier, scopes);
     const now = new Date();
@@ -167,7 +174,7 @@ export class ApiRegistry {
       });
     } catch (err) {
       await this.#scopes.deleteMany({ api: input.identifier, _id: { $in: scopes.map((s) => s.name) } });
-      if (isDuplicateKey(err)) throw conflict(`API ${input.identifier} already exists`);
+      if (isDuplicateKey(err)) throw identifierTaken(input.identifier);
       throw err;
     }
     await this.#bump();
@@ -182,7 +189,8 @@ export class ApiRegistry {
     if (patch.scopes) {
       const wanted = new Map(patch.scopes.map((s) => [s.name, s.description ?? '']));
       if (current.system && !wanted.has('admin')) {
-        throw new HttpError(400, 'invalid_request', 'the admin scope of the management API cannot be removed');
+        throw new InvalidInput('scopes', 'The admin scope of the management API cannot be removed.', 400,
+          'the admin scope of the management API cannot be removed');
       }
       const existing = new Set(current.scopes.map((s) => s.name));
       const added = patch.scopes.filter((s) => !existing.has(s.name));
@@ -211,7 +219,7 @@ export class ApiRegistry {
     await this.refresh();
     const current = this.get(identifier);
     if (!current) throw notFound(`API ${identifier} not found`);
-    if (current.system) throw new HttpError(400, 'invalid_request', 'the management API cannot be deleted');
+    if (current.system) throw badRequest('the management API cannot be deleted');
     if (current.scopes.length) await this.#beforeScopesRemoved(current.scopes.map((s) => s.name));
     await this.#apis.deleteOne({ _id: identifier });
     await this.#scopes.deleteMany({ api: identifier });

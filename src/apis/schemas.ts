@@ -1,4 +1,4 @@
-import { SIGNING_ALGS } from '../keys/index.js';
+import { SIGNING_ALGS } from '../consts/index.js';
 
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 export const SCOPE_TOKEN = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$';

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 
-import { MongoServerError, type Collection } from 'mongodb';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Adapter } from 'oidc-provider';
 
-import type { Api } from '../apis/index.js';
-import { conflict, HttpError, notFound } from '../http/index.js';
+import type { Api, ApiRegistry } from '../apis/index.js';
+import { DEFAULT_ACCESS_TOKEN_TTL } from '../consts/index.js';
+import { badRequest, conflict, InvalidInput, notFound } from '../http/index.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageOf, type Page } from '../http/paging.js';
 import { checkClientMetadata } from '../provider/index.js';
-import type { Services } from '../services.js';
+import type { ClientRecord } from '../store/index.js';
+import type { TokenStore } from '../tokens/index.js';
 import {
   ACCESS_TOKEN_STRATEGY, KEY_TYPE_CLAIM, KEY_TYPES,
   type ApplicationDoc, type ApplicationInput, type KeySetInput, type KeySetRef, type KeyType, type TokenType,
@@ -14,11 +17,8 @@ import {
 import { applicationPageFilter, type ApplicationListQuery } from './list-query.js';
 import { requestTokens, type IssuedToken, type TokenIssue } from './token-issuer.js';
 import {
-  checkDescription, checkName, checkScopes, checkSubscriptions, checkTokenType, checkTtl,
-  InvalidInput, subscribedScopes,
+  checkDescription, checkName, checkScopes, checkSubscriptions, checkTokenType, checkTtl, subscribedScopes,
 } from './validation.js';
-
-const DEFAULT_TTL = 3600;
 
 // client_id-safe (RFC 6749 Appendix A: VSCHAR) and long enough that nobody guesses them.
 const newApplicationId = () => randomBytes(12).toString('base64url');
@@ -72,16 +72,19 @@ function scopeList(metadata: ClientMetadata): string[] {
   return typeof scope === 'string' && scope ? scope.split(' ') : [];
 }
 
-const instances = new WeakMap<Services, Applications>();
-
-/** One per process (per Services), shared by the management API and the portal. */
-export function applicationsOf(s: Services): Applications {
-  let apps = instances.get(s);
-  if (!apps) {
-    apps = new Applications(s);
-    instances.set(s, apps);
-  }
-  return apps;
+/** What Applications uses, and nothing more. */
+export interface ApplicationsDeps {
+  db: Db;
+  /** Clients as oidc-provider stores them (store/oidc-adapter's 'Client' adapter). */
+  clientAdapter: Adapter;
+  clients: Collection<ClientRecord>;
+  registry: ApiRegistry;
+  tokens: Pick<TokenStore, 'revokeAllForClient'>;
+  maxAccessTokenTtl: number;
+  /** Brings the API list, and the provider built on it, up to date. */
+  refreshProvider(): Promise<void>;
+  /** Where this process answers, once it listens: first tokens are requested from there. */
+  selfUrl(): string;
 }
 
 /**
@@ -90,13 +93,23 @@ export function applicationsOf(s: Services): Applications {
  * exists, and clients (with their tokens) are destroyed before the application record goes.
  */
 export class Applications {
-  readonly #s: Services;
+  readonly #s: ApplicationsDeps;
   readonly #coll: Collection<ApplicationDoc>;
   #indexes: Promise<unknown> | undefined;
 
-  constructor(s: Services) {
-    this.#s = s;
-    this.#coll = s.store.db.collection<ApplicationDoc>('applications');
+  constructor(deps: ApplicationsDeps) {
+    this.#s = deps;
+    this.#coll = deps.db.collection<ApplicationDoc>('applications');
+  }
+
+  /** Every application record as stored, by id: for export. */
+  async exportRecords(): Promise<ApplicationDoc[]> {
+    return this.#coll.find({}, { sort: { _id: 1 } }).toArray();
+  }
+
+  /** Creates or replaces application records by id (an import); their clients come separately. */
+  async importRecords(docs: ApplicationDoc[]): Promise<void> {
+    for (const doc of docs) await this.#coll.replaceOne({ _id: doc._id }, doc, { upsert: true });
   }
 
   /** Indexes on first use, and the API list (and the provider built on it) brought up to date. */
@@ -107,16 +120,16 @@ export class Applications {
         throw err;
       });
     await this.#indexes;
-    await this.#s.holder.refresh();
+    await this.#s.refreshProvider();
     return this.#coll;
   }
 
   get #clients() {
-    return this.#s.adapter('Client');
+    return this.#s.clientAdapter;
   }
 
   get maxAccessTokenTtl(): number {
-    return this.#s.config.maxAccessTokenTtl;
+    return this.#s.maxAccessTokenTtl;
   }
 
   /** APIs an application may subscribe to: all but the system ones. */
@@ -175,7 +188,7 @@ export class Applications {
       key_type: type,
       consumer_key: ref.client_id,
       scopes: scopeList(metadata),
-      access_token_ttl: typeof ttl === 'number' ? ttl : DEFAULT_TTL,
+      access_token_ttl: typeof ttl === 'number' ? ttl : DEFAULT_ACCESS_TOKEN_TTL,
       created_at: ref.created_at,
       secret_updated_at: ref.secret_updated_at,
     };
@@ -206,7 +219,7 @@ export class Applications {
     const docs = await coll.find(applicationPageFilter(q), { sort: { name_key: 1 }, limit: limit + 1 }).toArray();
     const page = pageOf(docs, limit, (d) => [d.name_key]);
     const ids = page.rows.flatMap((d) => KEY_TYPES.flatMap((k) => (d.keys[k] ? [d.keys[k].client_id] : [])));
-    const clients = this.#s.store.collections.clients;
+    const clients = this.#s.clients;
     const found = await Promise.all(ids.map((_id) => clients.findOne({ _id }, { projection: { _id: 1 } })));
     const live = new Set(found.flatMap((c) => (c ? [c._id] : [])));
     return { rows: page.rows.map((d) => this.#summary(d, live)), next: page.next };
@@ -233,7 +246,7 @@ export class Applications {
       name_key: name.toLowerCase(),
       description: checkDescription(input.description),
       token_type: checkTokenType(input.token_type),
-      access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_TTL, this.maxAccessTokenTtl),
+      access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL, this.maxAccessTokenTtl),
       subscriptions: checkSubscriptions(input.subscriptions ?? [], this.#s.registry),
       keys: {},
       created_at: new Date(),
@@ -343,7 +356,7 @@ export class Applications {
     await coll.updateOne({ _id: id }, { $set: { deleting: true } });
     const clientIds = new Set(KEY_TYPES.flatMap((k) => (doc.keys[k] ? [doc.keys[k].client_id] : [])));
     // Clients whose key set was being generated while we read the record.
-    const strays = await this.#s.store.collections.clients
+    const strays = await this.#s.clients
       .find({ 'metadata.application_id': id }, { projection: { _id: 1 } }).toArray();
     for (const c of strays) clientIds.add(c._id);
     // destroy revokes the client's tokens before deleting it.
@@ -364,7 +377,8 @@ export class Applications {
       maxAccessTokenTtl: this.maxAccessTokenTtl,
       systemScopesAllowed: false,
     });
-    if (problem) throw new InvalidInput(problem.startsWith('scope') ? 'scopes' : 'access_token_ttl', problem);
+    // The form and the JSON body call it `scopes`; the metadata, `scope`.
+    if (problem) throw new InvalidInput(problem.field === 'scope' ? 'scopes' : problem.field, problem.message);
   }
 
   async generateKeys(id: string, type: KeyType, input: KeySetInput): Promise<IssuedCredentials> {
@@ -419,7 +433,7 @@ export class Applications {
   }
 
   #requestTokens(clientId: string, secret: string, scopes: string[]): Promise<TokenIssue> {
-    return requestTokens(this.#s.selfUrl, this.#s.registry, clientId, secret, scopes);
+    return requestTokens(this.#s.selfUrl(), this.#s.registry, clientId, secret, scopes);
   }
 
   /** The key set's client, or a 404 that says there are no such keys yet. */
@@ -481,7 +495,7 @@ export class Applications {
     if (issue.error?.code === 'invalid_client') {
       throw new InvalidInput('client_secret', 'That is not the consumer secret of these keys.');
     }
-    if (issue.error) throw new HttpError(400, issue.error.code, issue.error.description);
+    if (issue.error) throw badRequest(issue.error.description, issue.error.code);
     return issue.tokens;
   }
 

@@ -5,13 +5,13 @@
  * (`applications`); the key sets' clients live with every other client in `clients`.
  */
 export {
-  applicationsOf, Applications,
+  Applications, type ApplicationsDeps,
   type ApplicationSummary, type ApplicationDetail, type KeySet, type IssuedCredentials,
 } from './applications.js';
 export type { ApplicationListQuery } from './list-query.js';
-export { InvalidInput, describeSeconds } from './validation.js';
+export { describeSeconds } from './validation.js';
 export type { IssuedToken, TokenIssue } from './token-issuer.js';
 export {
-  KEY_TYPES, KEY_TYPE_CLAIM, TOKEN_TYPES, isKeyType,
-  type KeyType, type TokenType, type ApplicationInput, type KeySetInput,
+  KEY_TYPES, KEY_TYPE_CLAIM, TOKEN_TYPES, NAME_MAX, DESCRIPTION_MAX, isKeyType,
+  type KeyType, type TokenType, type ApplicationInput, type KeySetInput, type ApplicationDoc,
 } from './model.js';

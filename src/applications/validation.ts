@@ -1,24 +1,7 @@
 import type { Api, ApiRegistry } from '../apis/index.js';
-import { HttpError } from '../http/index.js';
-import { NEVER_EXPIRING_TTL } from '../provider/index.js';
+import { InvalidInput } from '../http/index.js';
+import { NEVER_EXPIRING_TTL } from '../consts/index.js';
 import { DESCRIPTION_MAX, NAME_MAX, TOKEN_TYPES, type TokenType } from './model.js';
-
-/**
- * A value a person typed that we cannot accept. `field` is the JSON/form field name and
- * `reason` a sentence for that person; the API shows `field: reason`, the portal puts the
- * reason next to the field.
- */
-export class InvalidInput extends HttpError {
-  override name = 'InvalidInput';
-  readonly field: string;
-  readonly reason: string;
-
-  constructor(field: string, reason: string, status = 400) {
-    super(status, status === 409 ? 'conflict' : 'invalid_request', `${field}: ${reason}`);
-    this.field = field;
-    this.reason = reason;
-  }
-}
 
 export function checkName(value: string): string {
   const name = value.trim();

@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 
+import { SIGNING_ALGS } from '../consts/index.js';
+
 import { action, list, str, type Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { details, table, type Columns } from './output.js';
@@ -15,7 +17,6 @@ interface Api {
   system: boolean;
 }
 
-const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'];
 const API_COLUMNS: Columns = [['identifier', 'IDENTIFIER'], ['name', 'NAME'], ['scopes', 'SCOPES'], ['signing_alg', 'ALG'], ['resource_server_clients', 'RESOURCE SERVERS']];
 
 const row = (a: Api) => ({ ...a, scopes: a.scopes.map((s) => s.name) });

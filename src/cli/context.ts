@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
 
-import { CliError, UsageError } from './errors.js';
 import { resolveAdmin, resolveUrl, type Env } from './profile.js';
 import { AdminSession, ServerClient } from './server-client.js';
 
@@ -77,9 +76,4 @@ export const str = (opts: Options, key: string): string | undefined =>
 export const list = (opts: Options, key: string): string[] | undefined =>
   Array.isArray(opts[key]) ? (opts[key] as string[]) : undefined;
 
-export function requireValue<T>(value: T | undefined, message: string): T {
-  if (value === undefined) throw new UsageError(message);
-  return value;
-}
 
-export { CliError };

@@ -15,6 +15,29 @@ export class HttpError extends Error {
   }
 }
 
+/** A problem with one input field: `field` names it, `message` says what is wrong. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * A value a person typed that we cannot accept. `field` is the JSON/form field name and
+ * `reason` a sentence for that person; the API shows `description` (by default
+ * `field: reason`), the portal puts the reason next to the field.
+ */
+export class InvalidInput extends HttpError {
+  override name = 'InvalidInput';
+  readonly field: string;
+  readonly reason: string;
+
+  constructor(field: string, reason: string, status = 400, description = `${field}: ${reason}`) {
+    super(status, status === 409 ? 'conflict' : 'invalid_request', description);
+    this.field = field;
+    this.reason = reason;
+  }
+}
+
 export const badRequest = (description: string, code = 'invalid_request') =>
   new HttpError(400, code, description);
 export const notFound = (description: string) => new HttpError(404, 'not_found', description);

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
-import { HttpError } from './errors.js';
+import { badRequest } from './errors.js';
 
 /**
  * Annotation keyword: what a value must be, in words, for error messages. Every `pattern`
@@ -68,5 +68,5 @@ export function assertValid<T>(
   value: unknown,
   code = 'invalid_request',
 ): asserts value is T {
-  if (!validate(value)) throw new HttpError(400, code, describeErrors(validate.errors));
+  if (!validate(value)) throw badRequest(describeErrors(validate.errors), code);
 }

@@ -3,4 +3,5 @@
  * private half wrapped (AES-256-GCM) under KEY_ENCRYPTION_SECRET, rotated without
  * unpublishing the keys that signed tokens still in circulation.
  */
-export { SigningKeys, KeyError, KeyStillSigning, SIGNING_ALGS, type SigningAlg, type KeySet } from './signing-keys.js';
+export { SigningKeys, KeyError, KeyStillSigning, type SigningKeySet } from './signing-keys.js';
+export type { WrappedSecret } from './key-wrap.js';

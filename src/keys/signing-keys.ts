@@ -1,10 +1,8 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Collection, Db } from 'mongodb';
 
+import { SIGNING_ALGS, type SigningAlg } from '../consts/index.js';
 import { KeyWrapper, type WrappedSecret } from './key-wrap.js';
-
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 export interface SigningKeyRecord {
   _id: string; // kid
@@ -26,7 +24,7 @@ export interface SigningKeyRecord {
   private_jwk: WrappedSecret;
 }
 
-export interface KeySet {
+export interface SigningKeySet {
   /** Private JWKs for oidc-provider's keystore: every key, so every issued token verifies. */
   jwks: { keys: JWK[] };
   /** The kid that signs new tokens, per algorithm. */
@@ -109,6 +107,21 @@ export class SigningKeys {
    * holds keeps its origin: its own key coming back from a backup stays its own, and an
    * imported one keeps the first import's mark.
    */
+  /** Every key record as stored (private halves still wrapped), oldest first: for export. */
+  async exportRecords(): Promise<SigningKeyRecord[]> {
+    return this.#coll.find({}, { sort: { created_at: 1, _id: 1 } }).toArray();
+  }
+
+  /** True when this server's KEY_ENCRYPTION_SECRET opens a wrapped private key (an import's). */
+  canUnwrap(kid: string, wrapped: WrappedSecret): boolean {
+    try {
+      this.#wrap.unwrap(wrapped, kid);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async importKeys(docs: (Record<string, unknown> & { _id: string })[], from: string | undefined): Promise<void> {
     for (const doc of docs) {
       const existing = await this.#coll.findOne({ _id: doc._id }, { projection: { imported_at: 1, imported_from: 1 } });
@@ -140,7 +153,7 @@ export class SigningKeys {
     return true;
   }
 
-  /** Same value as KeySet.fingerprint, read without decrypting anything. */
+  /** Same value as SigningKeySet.fingerprint, read without decrypting anything. */
   async fingerprint(now = Date.now()): Promise<string> {
     const docs = await this.#coll
       .find({}, { projection: { status: 1, alg: 1, activate_at: 1 }, sort: { created_at: 1, _id: 1 } })
@@ -148,7 +161,7 @@ export class SigningKeys {
     return fingerprintOf(docs, now);
   }
 
-  async load(now = Date.now()): Promise<KeySet> {
+  async load(now = Date.now()): Promise<SigningKeySet> {
     const docs = await this.#coll.find({}, { sort: { created_at: 1, _id: 1 } }).toArray();
     const signingKid = signersOf(docs, now);
     const keys: JWK[] = [];
@@ -176,7 +189,7 @@ type KeyDocSummary = Pick<SigningKeyRecord, '_id' | 'alg' | 'status' | 'activate
  * The signer per algorithm: the newest key already due to sign (docs come oldest first).
  * Status does not matter here: a retired key keeps signing until its successor is due.
  */
-function signersOf(docs: KeyDocSummary[], now: number): Map<SigningAlg, string> {
+export function signersOf(docs: KeyDocSummary[], now: number): Map<SigningAlg, string> {
   const signers = new Map<SigningAlg, string>();
   for (const doc of docs) {
     if (!doc.activate_at || doc.activate_at.getTime() <= now) signers.set(doc.alg, doc._id);

@@ -5,4 +5,4 @@
  */
 export { RateLimiter, type RateDecision } from './rate-limiter.js';
 export { tokenRateLimit, type TokenLimits } from './token-rate-limit.js';
-export { authenticatedEndpointLimits, tooManyRequests, type EndpointLimits } from './endpoint-rate-limit.js';
+export { authenticatedEndpointLimits, type EndpointLimits } from './endpoint-rate-limit.js';

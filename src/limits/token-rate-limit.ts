@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 
+import { authenticatedClientIdOf } from '../provider/index.js';
 import { tooManyRequests } from './endpoint-rate-limit.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -44,8 +45,7 @@ export function tokenRateLimit(limiter: RateLimiter, limits: () => TokenLimits) 
       if (!byClient.allowed) throw tooMany(byClient.retryAfter, 'client');
     }
     await next();
-    // oidc-provider leaves the authenticated client on ctx.oidc (Basic and body alike).
-    const authenticated = (ctx as { oidc?: { client?: { clientId?: string } } }).oidc?.client?.clientId;
+    const authenticated = authenticatedClientIdOf(ctx);
     if (authenticated) limiter.hit(`client:${authenticated}`, l.perClient);
   };
 }

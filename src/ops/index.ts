@@ -8,7 +8,7 @@ export {
   DatabaseHealth, isDatabaseUnavailable, serviceUnavailable, RETRY_AFTER_SECONDS,
 } from './database-health.js';
 export { failureLogger, logFailure } from './failure-log.js';
-export { Metrics, endpointLabel } from './metrics.js';
+export { Metrics } from './metrics.js';
 export { serveClusterMetrics } from './cluster-metrics.js';
 export { requestContext } from './request-context.js';
 export { opsRoutes, type OpsDeps } from './ops-routes.js';

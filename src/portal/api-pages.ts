@@ -3,7 +3,7 @@ import type { Context, Next } from 'koa';
 
 import { createApiSchema, SCOPE_TOKEN, type Api, type ScopeInput } from '../apis/index.js';
 import { compile, HttpError, notFound } from '../http/index.js';
-import { SIGNING_ALGS, type SigningAlg } from '../keys/index.js';
+import { SIGNING_ALGS, type SigningAlg } from '../consts/index.js';
 import { audit, formOf, redirectWithFlash, renderPage, requireAdminRole, type Portal } from './context.js';
 import type { FormFields } from './form.js';
 import { collectErrors, hasErrors, type FieldErrors } from './form-errors.js';
@@ -64,17 +64,6 @@ function checkValues(v: ApiValues, creating: boolean, errors: FieldErrors): Scop
   return v.scopes.map((s) => ({ name: s.name, ...(s.description ? { description: s.description } : {}) }));
 }
 
-/** The registry's refusals (taken identifier, scope of another API) belong to a field. */
-function placeConflict(errors: FieldErrors): void {
-  const message = errors['_form'];
-  if (!message) return;
-  if (/^Scope /i.test(message)) errors['scopes'] = message;
-  else if (/^API .* already exists/i.test(message)) errors['identifier'] = 'An API with this identifier already exists.';
-  else if (/admin scope/i.test(message)) errors['scopes'] = message;
-  else return;
-  delete errors['_form'];
-}
-
 export function apiPages(router: Router, p: Portal): void {
   const { registry } = p.s;
 
@@ -130,7 +119,6 @@ export function apiPages(router: Router, p: Portal): void {
       scopes,
     }));
     if (!api) {
-      placeConflict(errors);
       return formPage(ctx, { values, errors, status: 400 });
     }
     await p.s.holder.refresh();
@@ -154,7 +142,6 @@ export function apiPages(router: Router, p: Portal): void {
       scopes,
     }));
     if (!saved) {
-      placeConflict(errors);
       return formPage(ctx, { api, values, errors, status: 400 });
     }
     await p.s.holder.refresh();

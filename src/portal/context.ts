@@ -1,7 +1,7 @@
 import type { AuditAction } from '../audit/index.js';
 import type { Context } from 'koa';
 
-import { applicationsOf, type Applications } from '../applications/index.js';
+import type { Applications } from '../applications/index.js';
 import type { Services } from '../services.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { FormFields } from './form.js';
@@ -14,9 +14,12 @@ export const SESSION_COOKIE = 'kf_session';
 /** Carries the CSRF token of the sign-in form, before there is a session to hold it. */
 export const SIGNIN_COOKIE = 'kf_signin';
 
-/** Everything the portal's pages share, built once per Services. */
+/** What the portal reads: every service but itself. */
+export type PortalServices = Omit<Services, 'portal'>;
+
+/** Everything the portal's pages share, built once in createServices. */
 export interface Portal {
-  s: Services;
+  s: PortalServices;
   users: PortalUsers;
   sessions: PortalSessions;
   throttle: LoginThrottle;
@@ -27,27 +30,25 @@ export interface Portal {
   secureCookies: boolean;
 }
 
-const portals = new WeakMap<Services, Portal>();
+export function createPortal(s: PortalServices): Portal {
+  return {
+    s,
+    users: new PortalUsers(s.store.db),
+    sessions: new PortalSessions(s.store.db, s.config.portalSessionSeconds),
+    throttle: new LoginThrottle(s.store.db, {
+      maxAttempts: s.config.loginMaxAttempts,
+      lockSeconds: s.config.loginLockSeconds,
+    }),
+    passwordChecks: new PasswordCheckGate(s.config.loginConcurrentChecks),
+    views: new Views(),
+    apps: s.applications,
+    secureCookies: s.config.issuer.startsWith('https:'),
+  };
+}
 
+/** The portal of these services (built by createServices). */
 export function portalOf(s: Services): Portal {
-  let p = portals.get(s);
-  if (!p) {
-    p = {
-      s,
-      users: new PortalUsers(s.store.db),
-      sessions: new PortalSessions(s.store.db, s.config.portalSessionSeconds),
-      throttle: new LoginThrottle(s.store.db, {
-        maxAttempts: s.config.loginMaxAttempts,
-        lockSeconds: s.config.loginLockSeconds,
-      }),
-      passwordChecks: new PasswordCheckGate(s.config.loginConcurrentChecks),
-      views: new Views(),
-      apps: applicationsOf(s),
-      secureCookies: s.config.issuer.startsWith('https:'),
-    };
-    portals.set(s, p);
-  }
-  return p;
+  return s.portal;
 }
 
 export interface PortalState {

@@ -1,5 +1,4 @@
-import { InvalidInput } from '../applications/index.js';
-import { HttpError } from '../http/index.js';
+import { HttpError, InvalidInput } from '../http/index.js';
 
 /** Field name -> sentence shown next to that field; `_form` for what belongs to no field. */
 export type FieldErrors = Record<string, string>;

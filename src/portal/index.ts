@@ -7,5 +7,6 @@
  * Templates, CSS and JS live in views/ at the repository root and are served by the app.
  */
 export { portalMiddleware } from './portal-middleware.js';
+export { createPortal, type Portal } from './context.js';
 export { ensurePortalAdmin } from './bootstrap-admin.js';
 export { PortalUsers, type PortalRole } from './users.js';

@@ -1,13 +1,11 @@
+import type { ErrorObject } from 'ajv';
 import { errors } from 'oidc-provider';
 
 import type { ApiRegistry } from '../apis/index.js';
 import { SCOPE_TOKEN } from '../apis/index.js';
-import { DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
-import { compile, describeErrors } from '../http/index.js';
+import { AUTH_METHODS, CLIENT_ASSERTION_ALGS, DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
+import { compile, describeErrors, type FieldProblem } from '../http/index.js';
 
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
-export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
-export { DEFAULT_ACCESS_TOKEN_TTL, NEVER_EXPIRING_TTL } from '../consts/index.js';
 
 /** Our own client metadata, beyond RFC 7591. */
 export const EXTRA_CLIENT_METADATA = [
@@ -70,29 +68,39 @@ export interface MetadataPolicyOptions {
   systemScopesAllowed: boolean;
 }
 
-/** Throws a description naming the field; callers wrap it in their own error shape. */
+/** The metadata field an ajv error is about (its top-level property). */
+function fieldOf(e: ErrorObject | undefined): string {
+  const top = e?.instancePath.split('/')[1];
+  if (top) return top;
+  const named = e?.params['missingProperty'] ?? e?.params['additionalProperty'];
+  return typeof named === 'string' ? named : 'metadata';
+}
+
+/** The first problem, naming its field; callers wrap it in their own error shape. */
 export function checkClientMetadata(
   properties: Record<string, unknown>,
   o: MetadataPolicyOptions,
-): string | undefined {
-  if (!validateMetadata(properties)) return describeErrors(validateMetadata.errors);
+): FieldProblem | undefined {
+  if (!validateMetadata(properties)) {
+    return { field: fieldOf(validateMetadata.errors?.[0]), message: describeErrors(validateMetadata.errors) };
+  }
 
   const ttl = properties['access_token_ttl'];
   if (typeof ttl === 'number' && o.maxAccessTokenTtl > 0) {
-    if (ttl < 0) return 'access_token_ttl: never-expiring tokens are not allowed on this server';
-    if (ttl > o.maxAccessTokenTtl) return `access_token_ttl must be at most ${o.maxAccessTokenTtl}`;
+    if (ttl < 0) return { field: 'access_token_ttl', message: 'access_token_ttl: never-expiring tokens are not allowed on this server' };
+    if (ttl > o.maxAccessTokenTtl) return { field: 'access_token_ttl', message: `access_token_ttl must be at most ${o.maxAccessTokenTtl}` };
   }
 
   if (properties['token_endpoint_auth_method'] === 'private_key_jwt' && !properties['jwks']) {
-    return 'jwks is required when token_endpoint_auth_method is private_key_jwt';
+    return { field: 'jwks', message: 'jwks is required when token_endpoint_auth_method is private_key_jwt' };
   }
 
   const scope = properties['scope'];
   if (typeof scope === 'string') {
     for (const name of scope.split(' ')) {
       const api = o.registry.ownerOfScope(name);
-      if (!api) return `scope: unknown scope ${name}`;
-      if (api.system && !o.systemScopesAllowed) return `scope: ${name} cannot be requested at registration`;
+      if (!api) return { field: 'scope', message: `scope: unknown scope ${name}` };
+      if (api.system && !o.systemScopesAllowed) return { field: 'scope', message: `scope: ${name} cannot be requested at registration` };
     }
   }
   return undefined;

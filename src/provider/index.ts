@@ -1,13 +1,14 @@
 /**
- * provider: oidc-provider configured for machine-to-machine use. Client-credentials only,
+ * provider: oidc-provider configured for machine-to-machine use (configuration: the pure
+ * settings; build-provider: the wiring; internals: the one file that touches oidc-provider's
+ * internals; provider-responses: named middleware around its routes). Client-credentials only,
  * resource indicators resolved from scopes, per-client token format and lifetime,
  * dynamic registration guarded by our metadata schema, and the holder that rebuilds the
  * provider when keys or APIs change.
  */
 export { ProviderHolder } from './provider-holder.js';
-export { buildProvider, CLIENT_METADATA_POLICY } from './build-provider.js';
-export { INTROSPECTION_PATH, REVOCATION_PATH } from './provider-responses.js';
+export { CLIENT_METADATA_POLICY } from './configuration.js';
 export {
-  checkClientMetadata, effectiveTtl, AUTH_METHODS, DEFAULT_ACCESS_TOKEN_TTL,
-  NEVER_EXPIRING_TTL,
-} from './client-metadata.js';
+  authenticatedClientIdOf, findProviderClient, saveInitialAccessToken, saveRegistrationAccessToken,
+} from './internals.js';
+export { checkClientMetadata } from './client-metadata.js';

@@ -1,8 +1,12 @@
+import type { JSONWebKeySet } from 'jose';
+import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 /**
- * The one place that reads oidc-provider's request internals (`ctx.oidc` entities), so that an
- * upgrade that moves them is mended here alone.
+ * The one place that touches oidc-provider's internals: request entities on `ctx.oidc`, the
+ * prototypes and statics it lets us replace, events missing from its type map, and model
+ * constructors whose typings lag behind. An upgrade that moves any of them is mended here
+ * alone; the linter keeps every other file to oidc-provider's documented configuration.
  */
 
 interface WithJti { jti?: string }
@@ -30,4 +34,105 @@ export function authenticatedClientIdOf(ctx: unknown): string | undefined {
 export function registrationBodyOf(ctx: unknown): Record<string, unknown> | undefined {
   const body = (ctx as { body?: unknown }).body;
   return body && typeof body === 'object' ? body as Record<string, unknown> : undefined;
+}
+
+/**
+ * Hands oidc-provider a request body we already read: it takes a parsed body from
+ * `ctx.request.body` (koa-bodyparser's convention) instead of reading the stream again.
+ */
+export function setParsedBody(ctx: unknown, body: unknown): void {
+  (ctx as { request: { body: unknown } }).request.body = body;
+}
+
+/** The parts of an oidc-provider Client that our own endpoints read (see tokens/client-auth). */
+export interface ProviderClient {
+  clientId: string;
+  clientSecret?: string;
+  tokenEndpointAuthMethod?: string;
+  tokenEndpointAuthSigningAlg?: string;
+  jwks?: JSONWebKeySet;
+  compareClientSecret(secret: string): boolean | Promise<boolean>;
+  metadata(): Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** A client as oidc-provider loads it (through our adapter), or undefined. */
+export async function findProviderClient(provider: Provider, id: string): Promise<ProviderClient | undefined> {
+  return (await provider.Client.find(id)) as unknown as ProviderClient | undefined;
+}
+
+/**
+ * Client secrets are stored as keyed hashes (see store/oidc-adapter), so oidc-provider's
+ * comparison with the stored value is replaced by one against the hash.
+ */
+export function compareSecretsAsHashes(provider: Provider, verify: (presented: string, storedHash: string) => boolean): void {
+  (provider.Client.prototype as unknown as {
+    compareClientSecret(this: { clientSecret?: string }, actual: string): boolean;
+  }).compareClientSecret = function compareHashedSecret(actual) {
+    return typeof this.clientSecret === 'string' && verify(actual, this.clientSecret);
+  };
+}
+
+/**
+ * oidc-provider rebuilds (and re-validates) a Client from its metadata whenever its own
+ * 100-entry cache misses, which with more active clients than that is every request. Our
+ * adapter hands back the same metadata object while its cache holds it, so the Client built
+ * from that object is kept beside it and reused; a changed record is a new object, hence a
+ * fresh Client.
+ */
+export function reuseBuiltClients(provider: Provider, findMetadata: (id: string) => Promise<unknown>): void {
+  const Client = provider.Client as unknown as { find(id: string): Promise<unknown> };
+  const original = Client.find.bind(Client);
+  const built = new WeakMap<object, unknown>();
+  Client.find = async (id: string) => {
+    if (typeof id !== 'string' || !id) return undefined;
+    const metadata = await findMetadata(id);
+    if (!metadata || typeof metadata !== 'object') return original(id);
+    let client = built.get(metadata);
+    if (!client) {
+      client = await original(id);
+      if (client) built.set(metadata, client);
+    }
+    return client;
+  };
+}
+
+/**
+ * oidc-provider builds the URLs it hands out (discovery endpoints, registration_client_uri,
+ * the audiences it accepts in client assertions) from the request's Host, X-Forwarded-Host
+ * and protocol, so a forged header would be reflected into what clients trust and caches
+ * keep. Every URL comes from ISSUER instead, as `provider.urlFor` already does.
+ */
+export function urlsFromIssuer(provider: Provider): void {
+  provider.OIDCContext.prototype.urlFor = function urlForIssuer(name, options) {
+    return provider.urlFor(name, options);
+  };
+}
+
+/** Events that oidc-provider documents but leaves out of its type map (registration_*). */
+export function onProviderEvent(
+  provider: Provider,
+  event: string,
+  listener: (ctx: KoaContextWithOIDC, ...args: never[]) => void,
+): void {
+  (provider as unknown as NodeJS.EventEmitter).on(event, listener as (...args: unknown[]) => void);
+}
+
+/** Saves a new initial access token (RFC 7591 §3) under the given registration policy. */
+export function saveInitialAccessToken(
+  provider: Provider,
+  o: { value?: string; expiresIn?: number; policy: string },
+): Promise<string> {
+  const { InitialAccessToken } = provider;
+  return new InitialAccessToken({
+    ...(o.value ? { jti: o.value } : {}),
+    policies: [o.policy],
+    ...(o.expiresIn ? { expiresIn: o.expiresIn } : {}),
+  } as ConstructorParameters<typeof InitialAccessToken>[0]).save();
+}
+
+/** Saves a new registration access token (RFC 7592) for a client, under the given policy. */
+export function saveRegistrationAccessToken(provider: Provider, clientId: string, policy: string): Promise<string> {
+  const Rat = provider.RegistrationAccessToken as unknown as new (p: { clientId: string; policies: string[] }) => { save(): Promise<string> };
+  return new Rat({ clientId, policies: [policy] }).save();
 }

@@ -3,13 +3,13 @@ import type Koa from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 
-import type { KeySet, SigningKeys } from '../keys/index.js';
+import type { SigningKeySet, SigningKeys } from '../keys/index.js';
 import { buildProvider, type ProviderDeps } from './build-provider.js';
 
 interface Current {
   provider: Provider;
   middleware: Middleware;
-  keys: KeySet;
+  keys: SigningKeySet;
   apiVersion: number;
 }
 
@@ -21,12 +21,12 @@ interface Current {
 export class ProviderHolder {
   readonly #deps: Omit<ProviderDeps, 'keys'>;
   readonly #signingKeys: SigningKeys;
-  readonly #onKeys: (keys: KeySet) => void;
+  readonly #onKeys: (keys: SigningKeySet) => void;
   #current: Current | undefined;
   #refreshing: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
 
-  constructor(deps: Omit<ProviderDeps, 'keys'>, signingKeys: SigningKeys, onKeys: (keys: KeySet) => void) {
+  constructor(deps: Omit<ProviderDeps, 'keys'>, signingKeys: SigningKeys, onKeys: (keys: SigningKeySet) => void) {
     this.#deps = deps;
     this.#signingKeys = signingKeys;
     this.#onKeys = onKeys;
@@ -37,12 +37,12 @@ export class ProviderHolder {
     return this.#current.provider;
   }
 
-  get keys(): KeySet {
+  get keys(): SigningKeySet {
     if (!this.#current) throw new Error('provider not initialised');
     return this.#current.keys;
   }
 
-  #build(keys: KeySet): void {
+  #build(keys: SigningKeySet): void {
     const provider = buildProvider({ ...this.#deps, keys });
     this.#current = {
       provider,

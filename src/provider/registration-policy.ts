@@ -43,7 +43,7 @@ export function registrationPolicy(o: RegistrationGovernance) {
       if (!ACCEPTED.has(key)) delete properties[key];
     }
     const problem = checkClientMetadata(properties, o);
-    if (problem) throw new errors.InvalidClientMetadata(problem);
+    if (problem) throw new errors.InvalidClientMetadata(problem.message);
 
     const iat = initialAccessTokenOf(ctx);
     let policy: RegistrationPolicy | undefined;

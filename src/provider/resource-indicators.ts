@@ -1,8 +1,9 @@
 import { errors, type KoaContextWithOIDC, type Client } from 'oidc-provider';
 
 import type { Api, ApiRegistry } from '../apis/index.js';
-import type { SigningAlg } from '../keys/index.js';
-import { effectiveTtl, NEVER_EXPIRING_TTL } from './client-metadata.js';
+import type { SigningAlg } from '../consts/index.js';
+import { NEVER_EXPIRING_TTL } from '../consts/index.js';
+import { effectiveTtl } from './client-metadata.js';
 
 function scopeList(value: unknown): string[] {
   return typeof value === 'string' && value ? [...new Set(value.split(' ').filter(Boolean))] : [];

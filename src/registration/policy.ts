@@ -1,5 +1,6 @@
 import type { ApiRegistry } from '../apis/index.js';
 import { DEFAULT_ACCESS_TOKEN_TTL } from '../consts/index.js';
+import type { FieldProblem } from '../http/index.js';
 
 export const TOKEN_FORMATS = ['jwt', 'opaque'] as const;
 export type TokenFormat = (typeof TOKEN_FORMATS)[number];
@@ -22,6 +23,7 @@ export interface RegistrationPolicy {
   max_access_token_ttl?: number;
 }
 
+/** @public The shape of `registration_policy`, for documents that describe clients. */
 export const registrationPolicySchema = {
   type: 'object',
   properties: {
@@ -37,10 +39,7 @@ export const registrationPolicySchema = {
 } as const;
 
 /** A problem with one field, for invalid_client_metadata and form errors alike. */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type { FieldProblem };
 
 export function isRegistrationPolicy(value: unknown): value is RegistrationPolicy {
   return typeof value === 'object' && value !== null && Array.isArray((value as RegistrationPolicy).token_formats);

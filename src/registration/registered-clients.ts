@@ -94,6 +94,22 @@ export class RegisteredClients {
     return { clients: page.rows.map((d) => this.#view(d)), next: page.next };
   }
 
+  /** Every client but the built-in admin, with its stored metadata (secrets as hashes): for export. */
+  async exportRecords(): Promise<{ client_id: string; metadata: Record<string, unknown> }[]> {
+    const docs = await this.#d.collections.clients
+      .find({ _id: { $ne: this.#d.adminClientId } }, { sort: { _id: 1 } })
+      .toArray();
+    return docs.map((c) => ({ client_id: c._id, metadata: c.metadata }));
+  }
+
+  /**
+   * Creates or replaces a client from an export. Through the adapter: a plaintext secret
+   * written in a declared file is hashed on the way in.
+   */
+  async importClient(clientId: string, metadata: Record<string, unknown>): Promise<void> {
+    await this.#d.clientAdapter.upsert(clientId, { ...metadata, client_id: clientId } as AdapterPayload, 0);
+  }
+
   async get(id: string): Promise<ClientView> {
     const doc = await this.#d.collections.clients.findOne({ _id: id });
     if (!doc) throw notFound('client not found');

@@ -1,46 +1,8 @@
-import type { Collection, Db, Document } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 
 import { BatchInserter, SharedFinder } from './batching.js';
-import type { RevocationEvent } from './revocations.js';
+import type { ClientRecord, ModelRecord, RevocationEvent, TokenRecord } from './records.js';
 import { TokenCache } from './token-cache.js';
-
-/** Shape of an issued access token, opaque or JWT; the one source of truth for introspection. */
-export interface TokenRecord {
-  /** sha256(token) for opaque tokens; `jwt:<jti>` for JWTs, which no opaque lookup can reach. */
-  _id: string;
-  format: 'opaque' | 'jwt';
-  jti?: string;
-  client_id: string;
-  scope?: string;
-  aud?: string | string[];
-  key_type?: string;
-  iat: number;
-  /** Seconds since epoch; absent for never-expiring opaque tokens. */
-  exp?: number;
-  /** Mirror of exp as a Date, for the sweeper and the TTL index where the server has one. */
-  expiresAt: Date | null;
-  revoked: boolean;
-  revoked_at?: Date;
-  /** oidc-provider's own payload for opaque tokens, minus the value itself. */
-  payload?: Document;
-}
-
-export interface ClientRecord {
-  _id: string;
-  metadata: Document;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface ModelRecord {
-  _id: string;
-  payload: Document;
-  expiresAt: Date | null;
-  consumed?: number;
-  uid?: string;
-  userCode?: string;
-  grantId?: string;
-}
 
 export interface Collections {
   clients: Collection<ClientRecord>;
@@ -90,14 +52,6 @@ export const PERSISTED_MODELS = [
   'RegistrationAccessToken',
   'ReplayDetection',
 ] as const;
-
-/**
- * Lifetime handed to oidc-provider for never-expiring tokens, as it insists on a positive
- * TTL: 100 years. JWTs keep it as their `exp` (RFC 9068 requires one); for opaque tokens the
- * store and the token response read a lifetime this long as "no expiry". Client metadata
- * cannot ask for it directly (negative values mean never).
- */
-export { NEVER_EXPIRING_TTL } from '../consts/index.js';
 
 export function isLive(expiresAt: Date | null | undefined, now = Date.now()): boolean {
   return expiresAt == null || expiresAt.getTime() > now;

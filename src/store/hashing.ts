@@ -1,13 +1,4 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-
-/**
- * Opaque tokens, registration access tokens and initial access tokens are 256-bit random
- * values, so a plain SHA-256 is as good as a slow hash for them and lets us look them up
- * by hash in one indexed read.
- */
-export function hashToken(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 const SECRET_PREFIX = 'hmac-sha256:';
 

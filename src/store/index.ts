@@ -1,13 +1,15 @@
 /**
  * store: everything that touches MongoDB's shape. Connection and indexes (mongo), record types
- * (collections), the oidc-provider adapter, hashing of secrets and tokens, the expiry sweeper,
- * and the embedded local server used when no MONGODB_URI is given.
+ * and their ids (records: types only), collections, the oidc-provider adapter, hashing of
+ * secrets, the expiry sweeper, and the embedded local server used when no MONGODB_URI is given.
  */
 export { connectStore, type Store } from './mongo.js';
-export { isLive, NEVER_EXPIRING_TTL, type Collections, type TokenRecord, type ClientRecord, type ModelRecord } from './collections.js';
+export { isLive, type Collections } from './collections.js';
+export {
+  hashToken, jwtRecordId, type TokenRecord, type ClientRecord, type ModelRecord, type RevocationEvent, type RevocationTarget,
+} from './records.js';
 export { createAdapterFactory } from './oidc-adapter.js';
-export { hashToken, SecretHasher } from './hashing.js';
+export { SecretHasher } from './hashing.js';
 export { startSweeper, sweepExpired } from './sweeper.js';
 export { pruneClientScopes } from './client-scopes.js';
-export { revokeTokens, startRevocationSync, type RevocationEvent } from './revocations.js';
-export { TokenCache, type RevocationTarget } from './token-cache.js';
+export { revokeTokens, startRevocationSync } from './revocations.js';

@@ -1,7 +1,9 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-import { isLive, NEVER_EXPIRING_TTL, type Collections, type TokenRecord } from './collections.js';
-import { hashToken, SecretHasher } from './hashing.js';
+import { NEVER_EXPIRING_TTL } from '../consts/index.js';
+import { isLive, type Collections } from './collections.js';
+import { SecretHasher } from './hashing.js';
+import { hashToken, type TokenRecord } from './records.js';
 import { revokeTokens } from './revocations.js';
 
 export interface AdapterOptions {

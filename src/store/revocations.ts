@@ -2,17 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import type { Collection, Filter } from 'mongodb';
 
-import type { Collections, TokenRecord } from './collections.js';
-import type { RevocationTarget, TokenCache } from './token-cache.js';
-
-export interface RevocationEvent {
-  _id: string;
-  at: Date;
-  expiresAt: Date;
-  token?: string;
-  client?: string;
-  aud?: string[];
-}
+import type { Collections } from './collections.js';
+import type { RevocationEvent, RevocationTarget, TokenRecord } from './records.js';
+import type { TokenCache } from './token-cache.js';
 
 /** Long enough for every instance to have read an event; then the sweeper takes it. */
 const EVENT_RETENTION_MS = 10 * 60_000;

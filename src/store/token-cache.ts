@@ -1,7 +1,4 @@
-import type { TokenRecord } from './collections.js';
-
-/** What a revocation names: one token record, or every token of a client (for some audiences). */
-export type RevocationTarget = { token: string } | { client: string; aud?: string[] };
+import type { RevocationTarget, TokenRecord } from './records.js';
 
 /** After a revocation, reads of what it names skip the cache this long (see `evict`). */
 const BYPASS_MS = 5000;

@@ -1,8 +1,8 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Context } from 'koa';
 
-import { HttpError } from '../http/index.js';
-import { CLIENT_ASSERTION_ALGS } from '../provider/client-metadata.js';
+import { badRequest, HttpError } from '../http/index.js';
+import { CLIENT_ASSERTION_ALGS } from '../consts/index.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -34,7 +34,7 @@ function formDecode(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
 }
 
-const malformedBasic = () => new HttpError(400, 'invalid_request', 'invalid authorization header value format');
+const malformedBasic = () => badRequest('invalid authorization header value format');
 
 function parseBasic(header: string): { id: string; secret: string } {
   const encoded = header.slice(6).trim();
@@ -77,13 +77,13 @@ async function identifyClient(
 
   const used = [basic, postSecret !== undefined, assertion !== undefined].filter(Boolean).length;
   if (used > 1) {
-    throw new HttpError(400, 'invalid_request', 'client authentication must only be provided using one mechanism');
+    throw badRequest('client authentication must only be provided using one mechanism');
   }
   if (used === 0) throw invalidClient('no client authentication mechanism provided', false);
 
   if (assertion !== undefined) {
     if (params.get('client_assertion_type') !== JWT_BEARER_ASSERTION) {
-      throw new HttpError(400, 'invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+      throw badRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
     }
     return authenticateByAssertion(assertion, params.get('client_id'), deps, endpointUrl);
   }
@@ -92,10 +92,10 @@ async function identifyClient(
     ? parseBasic(header)
     : { id: params.get('client_id') ?? '', secret: postSecret ?? '' };
   if (!basic && params.get('client_id') === undefined) {
-    throw new HttpError(400, 'invalid_request', 'client_id is required with client_secret');
+    throw badRequest('client_id is required with client_secret');
   }
   if (basic && params.has('client_id') && params.get('client_id') !== id) {
-    throw new HttpError(400, 'invalid_request', 'client_id does not match the Basic credentials');
+    throw badRequest('client_id does not match the Basic credentials');
   }
   const client = id ? await deps.findClient(id) : undefined;
   // One answer for "no such client" and "wrong secret": no client enumeration.

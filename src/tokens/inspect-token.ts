@@ -1,9 +1,9 @@
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 
+import { SIGNING_ALGS } from '../consts/index.js';
 import type { TokenRecord } from '../store/index.js';
 import { isActive, looksLikeJwt, type TokenStore } from './token-store.js';
 
-const JWT_ALGS = ['RS256', 'ES256', 'EdDSA'];
 
 export interface ActiveToken {
   record: TokenRecord;
@@ -39,7 +39,7 @@ export class TokenInspector {
     const options = {
       issuer: this.#issuer,
       typ: 'at+jwt',
-      algorithms: JWT_ALGS,
+      algorithms: [...SIGNING_ALGS],
       requiredClaims: ['jti', 'exp', 'iat', 'client_id'],
     };
     try {

@@ -6,7 +6,6 @@ import { assertValid, badRequest, compile } from '../http/index.js';
 import type { TokenRecord } from '../store/index.js';
 import { authenticateClient, type ClientAuthDeps } from './client-auth.js';
 
-export const REVOCATION_FEED_PATH = '/token/revocations';
 
 const PAGE_SIZE = 1000;
 /**

@@ -1,6 +1,6 @@
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader } from 'jose';
 
-import { hashToken, isLive, revokeTokens, type Collections, type TokenRecord } from '../store/index.js';
+import { hashToken, isLive, jwtRecordId, revokeTokens, type Collections, type TokenRecord } from '../store/index.js';
 
 export interface JwtIssue {
   jti: string;
@@ -37,7 +37,7 @@ export class TokenStore {
   /** Awaited before the token response leaves: an answered token is a stored token. */
   async recordJwt(t: JwtIssue): Promise<void> {
     const record: TokenRecord = {
-      _id: `jwt:${t.jti}`,
+      _id: jwtRecordId(t.jti),
       format: 'jwt',
       jti: t.jti,
       client_id: t.client_id,
@@ -67,7 +67,7 @@ export class TokenStore {
    * after the caller verified the signature; opaque values by hash.
    */
   async findByJti(jti: string): Promise<TokenRecord | null> {
-    return this.#lookup(`jwt:${jti}`);
+    return this.#lookup(jwtRecordId(jti));
   }
 
   async findOpaque(value: string): Promise<TokenRecord | null> {
@@ -92,4 +92,3 @@ export function isActive(record: TokenRecord | null, now = Date.now()): record i
   return !!record && !record.revoked && isLive(record.expiresAt, now);
 }
 
-export { decodeJwt };

@@ -1,9 +1,9 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
-import { SIGNING_ALGS } from '../keys/index.js';
+import { SIGNING_ALGS } from '../consts/index.js';
 import { createInitialAccessTokenSchema, MAX_PAGE, TOKEN_FORMATS } from '../registration/index.js';
-import { applicationsOpenApi } from './applications-routes.js';
+import { applicationsOpenApi } from './applications-openapi.js';
 import { auditOpenApi } from './audit-routes.js';
-import { listInitialAccessTokensOpenApi } from './registration-routes.js';
+import { listInitialAccessTokensOpenApi } from './initial-access-token-routes.js';
 import { exportOpenApi } from './export-routes.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });

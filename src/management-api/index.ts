@@ -1,11 +1,12 @@
 /**
- * api: the JSON management API under /api (APIs and scopes, resource-server links,
+ * management-api: the JSON management API under /api (APIs and scopes, resource-server links,
  * initial access tokens, signing keys), guarded by our own admin-scoped access tokens and
  * described by /api/openapi.json.
  */
 import Router from '@koa/router';
 
-import { MANAGEMENT_API_PATH, type Services } from '../services.js';
+import { MANAGEMENT_API_PATH } from '../consts/index.js';
+import type { Services } from '../services.js';
 import { requireAdmin } from './admin-auth.js';
 import { apiRoutes } from './apis-routes.js';
 import { applicationRoutes } from './applications-routes.js';
@@ -14,7 +15,7 @@ import { clientRoutes } from './clients-routes.js';
 import { exportRoutes } from './export-routes.js';
 import { keyRoutes } from './keys-routes.js';
 import { openApiDocument } from './openapi.js';
-import { initialAccessTokenRoutes } from './registration-routes.js';
+import { initialAccessTokenRoutes } from './initial-access-token-routes.js';
 
 export function managementRouter(s: Services): Router {
   const router = new Router({ prefix: MANAGEMENT_API_PATH });

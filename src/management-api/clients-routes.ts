@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 
 import { assertValid, compile } from '../http/index.js';
-import { nextCursorSchema, numericQuery, pageQueryParameters, pageQueryProperties, setNextLink } from '../http/paging.js';
+import { numericQuery, pageQueryProperties, setNextLink } from '../http/paging.js';
 import { DEFAULT_PAGE, MAX_PAGE, type ClientSource } from '../registration/index.js';
 import type { Services } from '../services.js';
 

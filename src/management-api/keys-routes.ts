@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 
 import { assertValid, badRequest, compile, conflict, notFound, readJson } from '../http/index.js';
-import { KeyError, KeyStillSigning, SIGNING_ALGS, type SigningAlg } from '../keys/index.js';
+import { SIGNING_ALGS, type SigningAlg } from '../consts/index.js';
+import { KeyError, KeyStillSigning } from '../keys/index.js';
 import type { Services } from '../services.js';
 
 const validateRotate = compile<{ algs?: SigningAlg[] }>({

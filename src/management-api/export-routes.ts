@@ -1,19 +1,19 @@
 import type Router from '@koa/router';
 import { BSON, type Document } from 'mongodb';
 
+import type { ApplicationDoc } from '../applications/index.js';
+
 import { createApiSchema, type CreateApiInput } from '../apis/index.js';
 import { assertValid, badRequest, compile, readJson } from '../http/index.js';
-import { DESCRIPTION_MAX, NAME_MAX, TOKEN_TYPES } from '../applications/model.js';
-import { SIGNING_ALGS } from '../keys/index.js';
-import { KeyWrapper, type WrappedSecret } from '../keys/key-wrap.js';
+import { DESCRIPTION_MAX, NAME_MAX, TOKEN_TYPES } from '../applications/index.js';
+import { SIGNING_ALGS } from '../consts/index.js';
+import type { WrappedSecret } from '../keys/index.js';
 import { checkClientMetadata } from '../provider/index.js';
 import type { Services } from '../services.js';
 
 export const EXPORT_FORMAT = 'keyforge-export';
 export const EXPORT_VERSION = 1;
 const IMPORT_LIMIT_BYTES = 16 * 1024 * 1024;
-const APPLICATIONS = 'applications';
-const SIGNING_KEYS = 'signing_keys';
 
 interface ExportedApi {
   identifier: string;
@@ -128,9 +128,6 @@ const fromEjson = (doc: StoredDocument) => BSON.EJSON.deserialize(doc, { relaxed
  * server has its own.
  */
 export function exportRoutes(router: Router, s: Services): void {
-  const { db } = s.store;
-  const keysCollection = () => db.collection<Document & { _id: string }>(SIGNING_KEYS);
-
   router.get('/export', async (ctx) => {
     await s.registry.refresh();
     const apis: ExportedApi[] = s.registry.list().filter((a) => !a.system).map((a) => ({
@@ -140,11 +137,9 @@ export function exportRoutes(router: Router, s: Services): void {
       signing_alg: a.signing_alg,
       resource_server_clients: a.resource_server_clients,
     }));
-    const clients = (await s.store.collections.clients
-      .find({ _id: { $ne: s.config.adminClientId } }, { sort: { _id: 1 } })
-      .toArray()).map((c): ExportedClient => ({ client_id: c._id, metadata: c.metadata }));
-    const applications = (await db.collection(APPLICATIONS).find({}, { sort: { _id: 1 } }).toArray()).map(toEjson);
-    const signingKeys = (await keysCollection().find({}, { sort: { created_at: 1, _id: 1 } }).toArray()).map(toEjson);
+    const clients: ExportedClient[] = await s.registeredClients.exportRecords();
+    const applications = (await s.applications.exportRecords()).map(toEjson);
+    const signingKeys = (await s.signingKeys.exportRecords()).map(toEjson);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Content-Disposition', 'attachment; filename="keyforge-export.json"');
     const doc: ExportDocument = {
@@ -190,18 +185,13 @@ export function exportRoutes(router: Router, s: Services): void {
         maxAccessTokenTtl: s.config.maxAccessTokenTtl,
         systemScopesAllowed: true,
       });
-      if (problem) throw badRequest(`clients.${i} (${c.client_id}): ${problem}`);
+      if (problem) throw badRequest(`clients.${i} (${c.client_id}): ${problem.message}`);
     });
-    for (const c of clients) {
-      // Through the adapter: a plaintext secret written in a declared file is hashed on the way in.
-      await s.adapter('Client').upsert(c.client_id, { ...c.metadata, client_id: c.client_id });
-    }
+    for (const c of clients) await s.registeredClients.importClient(c.client_id, c.metadata);
 
     const applications = body.applications ?? [];
-    for (const app of applications) {
-      const doc = fromEjson(app);
-      await db.collection<Document & { _id: string }>(APPLICATIONS).replaceOne({ _id: doc._id }, doc, { upsert: true });
-    }
+    // The document was checked only for its _id: the stored shape is the exporting server's.
+    await s.applications.importRecords(applications.map((a) => fromEjson(a) as unknown as ApplicationDoc));
 
     // Published as soon as the holder reloads, so every token they signed verifies here. Which
     // key signs stays this server's rule (the newest one due), so its own keys keep signing.
@@ -238,11 +228,8 @@ function checkImportable(doc: ExportDocument, s: Services): void {
   doc.clients?.forEach((c, i) => {
     if (c.client_id === s.config.adminClientId) throw badRequest(`clients.${i}: the admin client is not imported`);
   });
-  const wrapper = new KeyWrapper(s.config.keyEncryptionSecret);
   doc.signing_keys?.forEach((k, i) => {
-    try {
-      wrapper.unwrap(k['private_jwk'] as WrappedSecret, k._id);
-    } catch {
+    if (!s.signingKeys.canUnwrap(k._id, k['private_jwk'] as WrappedSecret)) {
       throw badRequest(
         `signing_keys.${i}: key ${k._id} cannot be decrypted here; KEY_ENCRYPTION_SECRET must be the one of the exporting server`,
       );
