@@ -87,7 +87,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store.collections.revocationEvents,
     store.collections.tokenCache,
     config.revocationSyncMs,
-    failureLogger(log, 'reading revocations from other instances failed; token cache paused'),
+    failureLogger(log, 'reading revocations from other instances failed; token and client caches paused'),
+    (clientId) => services.adapter.forgetClient(clientId),
   );
   const refresher = setInterval(() => {
     services.holder.refresh().catch(failureLogger(log, 'refreshing keys and APIs failed'));

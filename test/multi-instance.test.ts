@@ -26,6 +26,8 @@ describe.runIf(existsSync(MAIN))('several instances on one database', () => {
       KEY_ENCRYPTION_SECRET: 'multi-instance-key-encryption-secret-0000',
       CONFIG_REFRESH_SECONDS: '1',
       REVOCATION_SYNC_MS: '200',
+      // Client changes must travel as events, not wait out the client cache.
+      CLIENT_CACHE_SECONDS: '300',
       KEY_ACTIVATION_DELAY_SECONDS: '3',
       LOG_LEVEL: 'warn',
       RATE_LIMIT_TOKEN_PER_CLIENT: '0',
@@ -38,6 +40,19 @@ describe.runIf(existsSync(MAIN))('several instances on one database', () => {
   }, 120_000);
   afterAll(async () => {
     await Promise.all([a && stopServer(a), b && stopServer(b)]);
+  });
+
+  it('a client disabled on one instance is refused by the other within the sync interval, not the client cache', async () => {
+    const admin = await adminToken(a.url, issuer);
+    const c = await registerClient(a.url, {});
+    // The other instance has it cached.
+    expect((await tokenRequest(b.url, c.client_id, c.client_secret, { scope: '' })).status).not.toBe(401);
+    expect((await request(a.url).post(`/api/clients/${c.client_id}/disable`).set('Authorization', `Bearer ${admin}`)).status).toBe(200);
+    const t0 = Date.now();
+    expect(await eventually(async () => (await tokenRequest(b.url, c.client_id, c.client_secret)).status === 401, 5000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((await request(a.url).post(`/api/clients/${c.client_id}/enable`).set('Authorization', `Bearer ${admin}`)).status).toBe(200);
+    expect(await eventually(async () => (await tokenRequest(b.url, c.client_id, c.client_secret)).status !== 401, 5000)).toBe(true);
   });
 
   it('shares clients, tokens, revocations and API changes', async () => {

@@ -4,12 +4,16 @@ import { NEVER_EXPIRING_TTL } from '../consts/index.js';
 import { isLive, type Collections } from './collections.js';
 import { SecretHasher } from './hashing.js';
 import { hashToken, type TokenRecord } from './records.js';
-import { revokeTokens } from './revocations.js';
+import { announceClientChange, revokeTokens } from './revocations.js';
 
 export interface AdapterOptions {
   collections: Collections;
   hasher: SecretHasher;
-  /** Seconds a client read is reused; writes through this process invalidate at once. */
+  /**
+   * Seconds a client read is reused at most. Writes here forget it at once; writes elsewhere
+   * through change events within REVOCATION_SYNC_MS; while those events cannot be read, the
+   * cache is not used.
+   */
   clientCacheSeconds: number;
 }
 
@@ -25,9 +29,13 @@ function withoutJti(payload: AdapterPayload): AdapterPayload {
   return rest;
 }
 
+/** How long a change is remembered, so that a read begun before it cannot cache the old record. */
+const CHANGE_MEMORY_MS = 10_000;
+
 class ClientAdapter implements Adapter {
   readonly #o: AdapterOptions;
   readonly #cache = new Map<string, { at: number; payload: AdapterPayload | undefined }>();
+  readonly #changedAt = new Map<string, number>();
 
   constructor(o: AdapterOptions) {
     this.#o = o;
@@ -44,13 +52,25 @@ class ClientAdapter implements Adapter {
       { $set: { metadata, updated_at: now }, $setOnInsert: { created_at: now } },
       { upsert: true },
     );
+    this.forget(id);
+    await announceClientChange(this.#o.collections, id);
+  }
+
+  /** Drops the cached copy (a change here, or one announced by another instance). */
+  forget(id: string, now = Date.now()): void {
     this.#cache.delete(id);
+    this.#changedAt.set(id, now);
+    if (this.#changedAt.size > 10_000) {
+      for (const [k, at] of this.#changedAt) if (now - at > CHANGE_MEMORY_MS) this.#changedAt.delete(k);
+    }
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const ttl = this.#o.clientCacheSeconds * 1000;
+    const started = Date.now();
+    const current = this.#o.collections.tokenCache.current(started);
     const hit = this.#cache.get(id);
-    if (hit && Date.now() - hit.at < ttl) return hit.payload;
+    if (hit && current && started - hit.at < ttl) return hit.payload;
     const doc = await this.#o.collections.clients.findOne({ _id: id });
     if (!doc) {
       this.#cache.delete(id);
@@ -58,19 +78,21 @@ class ClientAdapter implements Adapter {
     }
     // A disabled client is, to oidc-provider and our own endpoints, a client that does not exist.
     const payload = doc.metadata['disabled'] === true ? undefined : doc.metadata as AdapterPayload;
-    if (ttl > 0) {
+    const changed = this.#changedAt.get(id);
+    if (ttl > 0 && (changed === undefined || changed < started)) {
       if (this.#cache.size > 10_000) this.#cache.clear();
-      this.#cache.set(id, { at: Date.now(), payload });
+      this.#cache.set(id, { at: started, payload });
     }
     return payload;
   }
 
   async destroy(id: string): Promise<void> {
-    this.#cache.delete(id);
+    this.forget(id);
     // Revoke first: if we stopped in between, a live client with dead tokens is safe,
     // a deleted client with live tokens would not be.
     await revokeTokens(this.#o.collections, { client: id });
     await this.#o.collections.clients.deleteOne({ _id: id });
+    await announceClientChange(this.#o.collections, id);
   }
 
   async findByUid(): Promise<undefined> { return undefined; }
@@ -183,11 +205,16 @@ class ModelAdapter implements Adapter {
 }
 
 /** Factory in the form oidc-provider accepts for its `adapter` setting. */
-export function createAdapterFactory(o: AdapterOptions): (name: string) => Adapter {
+export type AdapterFactory = ((name: string) => Adapter) & {
+  /** A client changed on another instance: drop this one's cached copy. */
+  forgetClient(id: string): void;
+};
+
+export function createAdapterFactory(o: AdapterOptions): AdapterFactory {
   const clients = new ClientAdapter(o);
   const tokens = new ClientCredentialsAdapter(o);
   const models = new Map<string, Adapter>();
-  return (name: string) => {
+  const factory = (name: string) => {
     if (name === 'Client') return clients;
     if (name === 'ClientCredentials') return tokens;
     let adapter = models.get(name);
@@ -197,4 +224,5 @@ export function createAdapterFactory(o: AdapterOptions): (name: string) => Adapt
     }
     return adapter;
   };
+  return Object.assign(factory, { forgetClient: (id: string) => clients.forget(id) });
 }

@@ -56,6 +56,8 @@ export interface RevocationEvent {
   token?: string;
   client?: string;
   aud?: string[];
+  /** Not a revocation: this client's record changed, so instances forget their cached copy. */
+  client_changed?: string;
 }
 
 /**

@@ -32,6 +32,20 @@ export async function revokeTokens(c: Collections, target: RevocationTarget): Pr
 }
 
 /**
+ * Tells every instance that a client's record changed (through the same events the revocation
+ * sync reads), so cached copies go within REVOCATION_SYNC_MS rather than a cache lifetime.
+ */
+export async function announceClientChange(c: Collections, clientId: string): Promise<void> {
+  const at = new Date();
+  await c.revocationEvents.insertOne({
+    _id: `${at.getTime().toString(36)}-${randomBytes(6).toString('hex')}`,
+    at,
+    expiresAt: new Date(at.getTime() + EVENT_RETENTION_MS),
+    client_changed: clientId,
+  });
+}
+
+/**
  * Brings revocations made by other instances into this one's token cache, every `intervalMs`.
  * The cache answers only while the last successful read is recent (two intervals), so when
  * the database cannot be read the cache steps aside instead of serving stale answers.
@@ -41,6 +55,7 @@ export function startRevocationSync(
   cache: TokenCache,
   intervalMs: number,
   onError: (err: unknown) => void,
+  onClientChanged: (clientId: string) => void = () => undefined,
 ): () => void {
   let cursor = Date.now();
   const seen = new Map<string, number>();
@@ -59,7 +74,8 @@ export function startRevocationSync(
       for (const e of fresh) {
         if (seen.has(e._id)) continue;
         seen.set(e._id, e.at.getTime());
-        if (e.token) cache.evict({ token: e.token });
+        if (e.client_changed) onClientChanged(e.client_changed);
+        else if (e.token) cache.evict({ token: e.token });
         else if (e.client) cache.evict(e.aud ? { client: e.client, aud: e.aud } : { client: e.client });
       }
       for (const [id, at] of seen) if (at < started - 2 * OVERLAP_MS) seen.delete(id);

@@ -32,8 +32,13 @@ export class TokenCache {
     this.#staleAfterMs = staleAfterMs;
   }
 
+  /** Whether changes made by other instances have been read recently enough to trust a cache. */
+  current(now = Date.now()): boolean {
+    return now - this.#syncedAt < this.#staleAfterMs;
+  }
+
   #usable(now: number): boolean {
-    return this.#max > 0 && now - this.#syncedAt < this.#staleAfterMs;
+    return this.#max > 0 && this.current(now);
   }
 
   #bypassed(key: string, now: number): boolean {
