@@ -132,11 +132,13 @@ export async function createServices(config: Config, store: Store, log: Logger):
     audit, limiter, initialAccessTokens, registeredClients, applications, self,
     findClient: (id) => findProviderClient(holder.provider, id),
     markAssertionUsed: async (clientId, jti, exp) => {
+      // The record oidc-provider's ReplayDetection keeps for /token (same id, same shape), so
+      // an assertion spent at any endpoint is spent at all of them.
       const coll = store.collections.model('ReplayDetection');
       try {
         await coll.insertOne({
-          _id: hashToken(`${clientId}:${jti}`),
-          payload: {},
+          _id: hashToken(hashToken(`${clientId}${jti}`)),
+          payload: { kind: 'ReplayDetection', iss: clientId, iat: Math.floor(Date.now() / 1000), exp },
           expiresAt: new Date(exp * 1000),
         });
         return true;

@@ -186,12 +186,18 @@ export class ApiRegistry {
     const current = this.get(identifier);
     if (!current) throw notFound(`API ${identifier} not found`);
 
+    // The management API is the environment's: its one scope and who may introspect its
+    // tokens are not for the API to change (a linked client would read admin tokens).
+    if (current.system && patch.scopes && (patch.scopes.length !== 1 || patch.scopes[0]!.name !== 'admin')) {
+      throw new InvalidInput('scopes', 'The scopes of the management API cannot be changed.', 400,
+        'the scopes of the management API cannot be changed');
+    }
+    if (current.system && patch.resource_server_clients?.length) {
+      throw new InvalidInput('resource_server_clients', 'No client can be linked to the management API.', 400,
+        'no client can be linked to the management API');
+    }
     if (patch.scopes) {
       const wanted = new Map(patch.scopes.map((s) => [s.name, s.description ?? '']));
-      if (current.system && !wanted.has('admin')) {
-        throw new InvalidInput('scopes', 'The admin scope of the management API cannot be removed.', 400,
-          'the admin scope of the management API cannot be removed');
-      }
       const existing = new Set(current.scopes.map((s) => s.name));
       const added = patch.scopes.filter((s) => !existing.has(s.name));
       const removed = current.scopes.filter((s) => !wanted.has(s.name)).map((s) => s.name);

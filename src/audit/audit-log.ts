@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 
 import type { Collection, Db, Filter } from 'mongodb';
 
@@ -56,6 +57,8 @@ export class AuditLog {
 
   async record(entry: AuditInput): Promise<void> {
     const doc: AuditEntry = { _id: randomUUID(), at: new Date(), ...entry };
+    // Behind proxies the address comes from X-Forwarded-For: keep it only if it is one.
+    if (doc.ip !== undefined && !isIP(doc.ip)) doc.ip = 'invalid';
     if (entry.details) doc.details = scrub(entry.details) as Record<string, unknown>;
     try {
       await this.#coll.insertOne(doc);

@@ -38,6 +38,16 @@ export class KeyStillSigning extends Error {
   override name = 'KeyStillSigning';
 }
 
+/** The key type each signing algorithm needs. */
+const KEY_SHAPE: Record<SigningAlg, { kty: string; crv?: string }> = {
+  RS256: { kty: 'RSA' },
+  ES256: { kty: 'EC', crv: 'P-256' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519' },
+};
+
+/** The members a private JWK shares with its public half. */
+const PUBLIC_MEMBERS = ['kty', 'crv', 'n', 'e', 'x', 'y'] as const;
+
 export class KeyError extends Error {
   override name = 'KeyError';
 }
@@ -112,14 +122,28 @@ export class SigningKeys {
     return this.#coll.find({}, { sort: { created_at: 1, _id: 1 } }).toArray();
   }
 
-  /** True when this server's KEY_ENCRYPTION_SECRET opens a wrapped private key (an import's). */
-  canUnwrap(kid: string, wrapped: WrappedSecret): boolean {
+  /**
+   * What is wrong with an imported key, before anything is written: its private half must open
+   * with this server's KEY_ENCRYPTION_SECRET, be a key of its `alg`, and its public half must be
+   * that key's own. undefined when it is sound.
+   */
+  checkImported(kid: string, alg: SigningAlg, wrapped: WrappedSecret, publicJwk: unknown): string | undefined {
+    let priv: JWK;
     try {
-      this.#wrap.unwrap(wrapped, kid);
-      return true;
+      priv = JSON.parse(this.#wrap.unwrap(wrapped, kid)) as JWK;
     } catch {
-      return false;
+      return 'cannot be decrypted here; KEY_ENCRYPTION_SECRET must be the one of the exporting server';
     }
+    const shape = KEY_SHAPE[alg];
+    if (priv.kty !== shape.kty || (shape.crv && priv.crv !== shape.crv)) {
+      return `is not an ${alg} key (it is ${priv.kty}${priv.crv ? ` ${priv.crv}` : ''})`;
+    }
+    const pub = (publicJwk ?? {}) as Record<string, unknown>;
+    const own = PUBLIC_MEMBERS.filter((m) => (priv as Record<string, unknown>)[m] !== undefined);
+    if (own.some((m) => pub[m] !== (priv as Record<string, unknown>)[m]) || pub['d'] !== undefined) {
+      return 'has a public_jwk that is not the public half of its private key';
+    }
+    return undefined;
   }
 
   async importKeys(docs: (Record<string, unknown> & { _id: string })[], from: string | undefined): Promise<void> {

@@ -74,11 +74,14 @@ export class RateLimiter {
     return { allowed: mine + (this.#others.get(key) ?? 0) <= limit, retryAfter: this.#retryAfter(start, now) };
   }
 
-  /** Would one more event for `key` exceed `limit`? Counts nothing. */
-  exceeded(key: string, limit: number, now = Date.now()): RateDecision {
+  /**
+   * Would one more event for `key` exceed `limit`, with `pending` more already under way here
+   * (requests that may still be counted)? Counts nothing.
+   */
+  exceeded(key: string, limit: number, now = Date.now(), pending = 0): RateDecision {
     if (limit <= 0) return { allowed: true, retryAfter: 0 };
     const start = this.#roll(now);
-    const total = (this.#local.get(key) ?? 0) + (this.#others.get(key) ?? 0);
+    const total = (this.#local.get(key) ?? 0) + (this.#others.get(key) ?? 0) + pending;
     return { allowed: total < limit, retryAfter: this.#retryAfter(start, now) };
   }
 

@@ -31,21 +31,36 @@ function presentedClientId(ctx: Context): string | undefined {
 /**
  * Token endpoint limits per source address (every request) and per client (requests that
  * authenticated, so nobody can use up another client's budget by sending its id with a bad
- * secret). Answered with 429 and Retry-After.
+ * secret). A client's requests still under way on this instance count against it too, so a
+ * parallel burst cannot pass the check before any of it is counted. Answered with 429 and
+ * Retry-After.
  */
 export function tokenRateLimit(limiter: RateLimiter, limits: () => TokenLimits) {
+  const underWay = new Map<string, number>();
   return async function limitTokenRequests(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== '/token' || ctx.method !== 'POST') return next();
     const l = limits();
     const byAddress = limiter.hit(`addr:${ctx.ip}`, l.perAddress);
     if (!byAddress.allowed) throw tooMany(byAddress.retryAfter, 'address');
     const clientId = presentedClientId(ctx);
-    if (clientId) {
-      const byClient = limiter.exceeded(`client:${clientId}`, l.perClient);
-      if (!byClient.allowed) throw tooMany(byClient.retryAfter, 'client');
+    if (!clientId || l.perClient <= 0) return countAfter(ctx, next, limiter, l.perClient);
+    const pending = underWay.get(clientId) ?? 0;
+    const byClient = limiter.exceeded(`client:${clientId}`, l.perClient, Date.now(), pending);
+    if (!byClient.allowed) throw tooMany(byClient.retryAfter, 'client');
+    underWay.set(clientId, pending + 1);
+    try {
+      await countAfter(ctx, next, limiter, l.perClient);
+    } finally {
+      const left = (underWay.get(clientId) ?? 1) - 1;
+      if (left > 0) underWay.set(clientId, left);
+      else underWay.delete(clientId);
     }
-    await next();
-    const authenticated = authenticatedClientIdOf(ctx);
-    if (authenticated) limiter.hit(`client:${authenticated}`, l.perClient);
   };
+}
+
+/** Counts the request against the client that authenticated; a refused secret counts for nobody. */
+async function countAfter(ctx: Context, next: Next, limiter: RateLimiter, perClient: number): Promise<void> {
+  await next();
+  const authenticated = authenticatedClientIdOf(ctx);
+  if (authenticated && ctx.status !== 401) limiter.hit(`client:${authenticated}`, perClient);
 }

@@ -6,7 +6,7 @@ import type { ApplicationDoc } from '../applications/index.js';
 import { createApiSchema, type CreateApiInput } from '../apis/index.js';
 import { assertValid, badRequest, compile, readJson } from '../http/index.js';
 import { DESCRIPTION_MAX, NAME_MAX, TOKEN_TYPES } from '../applications/index.js';
-import { SIGNING_ALGS } from '../consts/index.js';
+import { SIGNING_ALGS, type SigningAlg } from '../consts/index.js';
 import type { WrappedSecret } from '../keys/index.js';
 import { checkClientMetadata } from '../provider/index.js';
 import type { Services } from '../services.js';
@@ -183,7 +183,9 @@ export function exportRoutes(router: Router, s: Services): void {
       const problem = checkClientMetadata(c.metadata, {
         registry: s.registry,
         maxAccessTokenTtl: s.config.maxAccessTokenTtl,
-        systemScopesAllowed: true,
+        // The admin scope belongs to the environment's admin client alone: an import that
+        // carried it would make an admin that outlives ADMIN_CLIENT_SECRET.
+        systemScopesAllowed: false,
       });
       if (problem) throw badRequest(`clients.${i} (${c.client_id}): ${problem.message}`);
     });
@@ -229,11 +231,8 @@ function checkImportable(doc: ExportDocument, s: Services): void {
     if (c.client_id === s.config.adminClientId) throw badRequest(`clients.${i}: the admin client is not imported`);
   });
   doc.signing_keys?.forEach((k, i) => {
-    if (!s.signingKeys.canUnwrap(k._id, k['private_jwk'] as WrappedSecret)) {
-      throw badRequest(
-        `signing_keys.${i}: key ${k._id} cannot be decrypted here; KEY_ENCRYPTION_SECRET must be the one of the exporting server`,
-      );
-    }
+    const problem = s.signingKeys.checkImported(k._id, k['alg'] as SigningAlg, k['private_jwk'] as WrappedSecret, k['public_jwk']);
+    if (problem) throw badRequest(`signing_keys.${i}: key ${k._id} ${problem}`);
   });
 }
 

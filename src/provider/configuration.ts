@@ -84,6 +84,8 @@ export function providerConfiguration(d: ConfigurationDeps): Configuration {
     },
     features: {
       devInteractions: { enabled: false },
+      // On by default in oidc-provider 9; there is no authorization endpoint to push to here.
+      pushedAuthorizationRequests: { enabled: false },
       clientCredentials: { enabled: true },
       // Ours, in src/tokens: they handle JWTs too, which oidc-provider refuses.
       introspection: { enabled: false },
