@@ -89,6 +89,8 @@ describe.runIf(existsSync(MAIN))('faults', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     // Discovery and JWKS need no database.
     expect((await request(srv.url).get('/jwks')).status).toBe(200);
+    // The load itself meets the outage (its requests in flight at the stop may finish only later).
+    expect(await eventually(async () => (statuses.get(503) ?? 0) > 0, 15_000)).toBe(true);
 
     db = await startEmbeddedServer({ dataDir, port: dbPort });
     expect(await eventually(async () => (await request(srv.url).get('/readyz')).status === 200, 20_000)).toBe(true);
