@@ -11,6 +11,7 @@ import { portalMiddleware } from './portal/index.js';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from './provider/index.js';
 import type { Services } from './services.js';
 import { introspectionEndpoint, revocationEndpoint } from './tokens/index.js';
+import { usageOf, usageTap } from './usage/index.js';
 import { REVOCATION_FEED_PATH, revocationFeedEndpoint } from './tokens/revocation-feed.js';
 
 // Routes that cannot answer without the database; discovery, JWKS and probes can.
@@ -130,6 +131,7 @@ export function createApp(s: Services): Koa {
     if (!s.health.available && NEEDS_DATABASE.test(ctx.path)) throw serviceUnavailable();
     await next();
   });
+  app.use(usageTap(s, usageOf(s).counters));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use(managementRouter(s).routes());

@@ -10,6 +10,7 @@ import { failureLogger } from './ops/index.js';
 import { ensurePortalAdmin } from './portal/index.js';
 import { createServices, type Services } from './services.js';
 import { connectStore, startRevocationSync, startSweeper, type Store } from './store/index.js';
+import { closeUsage } from './usage/index.js';
 
 /** How long shutdown waits for handlers still running after their connection closed. */
 const DRAIN_BOUND_MS = 8000;
@@ -107,6 +108,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       stopSweeper();
       stopRevocationSync();
       await services.limiter.close();
+      await closeUsage(services);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

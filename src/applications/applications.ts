@@ -46,6 +46,8 @@ export interface ApplicationSummary {
   key_sets: KeyType[];
   /** An interrupted delete: deleting it again finishes the job. */
   deleting: boolean;
+  /** The owning portal account's username (lower case), or null. */
+  owner: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -162,6 +164,7 @@ export class Applications {
         return ref !== undefined && liveClients.has(ref.client_id);
       }),
       deleting: doc.deleting === true,
+      owner: doc.owner ?? null,
       created_at: doc.created_at,
       updated_at: doc.updated_at,
     };
@@ -193,9 +196,10 @@ export class Applications {
     return { ...this.#summary(doc, live), keys };
   }
 
-  async list(): Promise<ApplicationSummary[]> {
+  /** All applications, or only those `owner` owns. */
+  async list(filter: { owner?: string } = {}): Promise<ApplicationSummary[]> {
     const coll = await this.#ready();
-    const docs = await coll.find({}).sort({ created_at: -1 }).toArray();
+    const docs = await coll.find(filter.owner !== undefined ? { owner: filter.owner } : {}).sort({ created_at: -1 }).toArray();
     const ids = docs.flatMap((d) => KEY_TYPES.flatMap((k) => (d.keys[k] ? [d.keys[k].client_id] : [])));
     const found = ids.length
       ? await this.#s.store.collections.clients.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()
@@ -228,6 +232,7 @@ export class Applications {
       access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_TTL, this.maxAccessTokenTtl),
       subscriptions: checkSubscriptions(input.subscriptions ?? [], this.#s.registry),
       keys: {},
+      ...(input.owner ? { owner: input.owner.toLowerCase() } : {}),
       created_at: new Date(),
       updated_at: new Date(),
     };

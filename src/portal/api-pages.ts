@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 
+import { accountsOf } from '../accounts/context.js';
 import { createApiSchema, SCOPE_TOKEN, type Api, type ScopeInput } from '../apis/index.js';
 import { compile, HttpError, notFound } from '../http/index.js';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/index.js';
@@ -112,6 +113,7 @@ export function apiPages(router: Router, p: Portal): void {
       section: 'apis',
       apis: registry.list(),
       isAdmin: requireAdminRole(ctx),
+      published: await accountsOf(p.s).publications.published(),
     });
   });
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { accountsOf } from '../accounts/context.js';
 import type { Services } from '../services.js';
 import { portalOf } from './context.js';
 import { verifyPassword } from './password.js';
@@ -27,6 +28,7 @@ export async function ensurePortalAdmin(s: Services): Promise<void> {
   const p = portalOf(s);
   await p.sessions.ensureIndexes();
   await p.throttle.ensureIndexes();
+  await accountsOf(s).invitations.ensureIndexes();
   const { adminUsername: username, adminPassword } = s.config;
   const existing = await p.users.find(username);
 

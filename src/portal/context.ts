@@ -67,7 +67,7 @@ export function formOf(ctx: Context): FormFields {
   return form;
 }
 
-export type Section = 'applications' | 'apis' | undefined;
+export type Section = 'applications' | 'apis' | 'accounts' | 'account' | 'overview' | undefined;
 
 export function renderPage(
   p: Portal,

@@ -1,0 +1,19 @@
+import type { PortalRole } from '../portal/users.js';
+
+/** Who is acting, whichever door they came through (portal session, API session, admin client). */
+export interface Principal {
+  /** Lower-case username of a portal account; undefined for the admin client. */
+  username?: string;
+  role: PortalRole;
+}
+
+export const isAdmin = (p: Principal | undefined): boolean => p?.role === 'admin';
+
+/** May `p` see and change the application owned by `owner`? Developers: only their own. */
+export function mayUseApplication(p: Principal, owner: string | null): boolean {
+  if (p.role === 'admin') return true;
+  return owner !== null && owner === p.username;
+}
+
+/** The owner an application created by `p` gets: a person's own name; none for the admin client. */
+export const ownerFor = (p: Principal): string | undefined => p.username;
