@@ -1,6 +1,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 
+import { assertSubscribable, principalOfApi } from '../accounts/api-access.js';
+import { ownerFor } from '../accounts/principal.js';
 import { SCOPE_TOKEN, SCOPE_TOKEN_WORDS } from '../apis/index.js';
 import {
   applicationsOf, isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, TOKEN_TYPES,
@@ -100,6 +102,7 @@ export function presentApplication(a: ApplicationSummary | ApplicationDetail) {
     token_type: a.token_type,
     access_token_ttl: a.access_token_ttl,
     subscriptions: a.subscriptions,
+    owner: a.owner,
     key_sets: a.key_sets.map((k) => KEY_TYPE_CLAIM[k]),
     ...(a.deleting ? { deleting: true } : {}),
     ...('keys' in a
@@ -142,13 +145,18 @@ export function applicationRoutes(router: Router, s: Services): void {
   const base = `${s.config.issuer}/api/applications`;
 
   router.get('/applications', async (ctx) => {
-    ctx.body = { applications: (await apps.list()).map(presentApplication) };
+    const who = principalOfApi(ctx);
+    const mine = who && who.role !== 'admin' ? { owner: who.username ?? '' } : {};
+    ctx.body = { applications: (await apps.list(mine)).map(presentApplication) };
   });
 
   router.post('/applications', async (ctx) => {
     const body = await readJson(ctx);
     assertValid(validateCreate, body);
-    const app = await apps.create(body);
+    const who = principalOfApi(ctx);
+    await assertSubscribable(s, who, body.subscriptions);
+    const owner = who && ownerFor(who);
+    const app = await apps.create({ ...body, ...(owner ? { owner } : {}) });
     ctx.status = 201;
     ctx.set('Location', `${base}/${app.id}`);
     ctx.body = presentApplication(app);
@@ -161,6 +169,8 @@ export function applicationRoutes(router: Router, s: Services): void {
   router.patch('/applications/:id', async (ctx) => {
     const body = await readJson(ctx);
     assertValid(validateUpdate, body);
+    const current = await apps.get(ctx.params['id']!);
+    await assertSubscribable(s, principalOfApi(ctx), body.subscriptions, current.subscriptions);
     ctx.body = presentApplication(await apps.update(ctx.params['id']!, body));
   });
 
@@ -305,6 +315,7 @@ export const applicationsOpenApi = {
         ...applicationProperties,
         key_sets: { type: 'array', items: { type: 'string', enum: ['PRODUCTION', 'SANDBOX'] } },
         deleting: { type: 'boolean', description: 'Present when a delete was interrupted' },
+        owner: { type: ['string', 'null'], description: 'Username of the owning portal account; null when made with the admin client' },
         keys: {
           type: 'object',
           description: 'Only when reading one application',

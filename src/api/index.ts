@@ -6,6 +6,8 @@
 import Router from '@koa/router';
 
 import { MANAGEMENT_API_PATH, type Services } from '../services.js';
+import { developerLimits } from '../accounts/api-access.js';
+import { accountRoutes, sessionRoutes } from './accounts-routes.js';
 import { requireAdmin } from './admin-auth.js';
 import { apiRoutes } from './apis-routes.js';
 import { applicationRoutes } from './applications-routes.js';
@@ -22,8 +24,11 @@ export function managementRouter(s: Services): Router {
   router.get('/openapi.json', (ctx) => {
     ctx.body = doc;
   });
+  sessionRoutes(router, s);
   router.use(requireAdmin(s, s.config.issuer + MANAGEMENT_API_PATH));
+  router.use(developerLimits(s));
   auditRoutes(router, s);
+  accountRoutes(router, s);
   apiRoutes(router, s);
   initialAccessTokenRoutes(router, s);
   clientRoutes(router, s);

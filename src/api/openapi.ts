@@ -1,5 +1,6 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
 import { SIGNING_ALGS } from '../keys/index.js';
+import { accountsOpenApi } from './accounts-openapi.js';
 import { applicationsOpenApi } from './applications-routes.js';
 import { auditOpenApi } from './audit-routes.js';
 import { exportOpenApi } from './export-routes.js';
@@ -90,6 +91,7 @@ export function openApiDocument(issuer: string) {
       ...applicationsOpenApi.paths,
       ...exportOpenApi.paths,
       ...auditOpenApi.paths,
+      ...accountsOpenApi.paths,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -97,6 +99,7 @@ export function openApiDocument(issuer: string) {
         ...applicationsOpenApi.schemas,
         ...exportOpenApi.schemas,
         ...auditOpenApi.schemas,
+        ...accountsOpenApi.schemas,
         SigningKey: {
           type: 'object',
           properties: {

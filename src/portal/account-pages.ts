@@ -15,6 +15,7 @@ import {
 } from './context.js';
 import { collectErrors, hasErrors, sentence, type FieldErrors } from './form-errors.js';
 import { checkPassword } from './password-sign-in.js';
+import { usagePages } from './usage-pages.js';
 
 const ROLE_LABELS = { admin: 'Administrator', developer: 'Developer' } as const;
 const STATUS_LABELS = { active: 'Active', invited: 'Invited', disabled: 'Disabled' } as const;
@@ -34,6 +35,7 @@ export function accountPages(router: Router, p: Portal): void {
   const s = p.s;
   const { accounts, invitations } = accountsOf(s);
   const actions = accountActionsOf(s);
+  usagePages(router, p);
 
   async function listPage(ctx: Context, o: { values?: Record<string, string>; errors?: FieldErrors; status?: number } = {}) {
     const [all, pending, apps] = await Promise.all([accounts.list(), invitations.pending(), applicationsOf(s).list()]);
@@ -78,6 +80,9 @@ export function accountPages(router: Router, p: Portal): void {
       self: principalOf(ctx)?.username === account._id,
     });
   }
+
+  // The admin's home is the usage overview; a developer's, their applications.
+  router.get('/', (ctx) => seeOther(ctx, principalOf(ctx)?.role === 'admin' ? '/portal/overview' : '/portal/applications'));
 
   router.get('/accounts', adminOnly, (ctx) => listPage(ctx));
 

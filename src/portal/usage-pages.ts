@@ -1,0 +1,36 @@
+import type Router from '@koa/router';
+
+import { applicationsOf } from '../applications/index.js';
+import { notFound } from '../http/index.js';
+import { usageOf } from '../usage/index.js';
+import { principalOf } from './access-guard.js';
+import { renderPage, type Portal } from './context.js';
+import { usageChartSvg } from './usage-chart.js';
+
+const TOP = 5;
+
+/** The admin's overview: usage summed over every application, and the busiest applications. */
+export function usagePages(router: Router, p: Portal): void {
+  router.get('/overview', async (ctx) => {
+    if (principalOf(ctx)?.role !== 'admin') throw notFound('not found');
+    const usage = usageOf(p.s);
+    await usage.counters.flush();
+    const [overall, top, apps] = await Promise.all([
+      usage.report.overall(), usage.report.top(TOP), applicationsOf(p.s).list(),
+    ]);
+    const names = new Map(apps.map((a) => [a.id, a]));
+    renderPage(p, ctx, 'accounts/overview', {
+      title: 'Usage',
+      section: 'overview',
+      usage: [{
+        type: 'all',
+        label: 'All applications',
+        day: usageChartSvg(overall.day, { span: 'hours', label: 'All applications, last 24 hours' }),
+        month: usageChartSvg(overall.month, { span: 'days', label: 'All applications, last 30 days' }),
+        totals: overall.totals,
+      }],
+      top: top.map((t) => ({ ...t, app: names.get(t.application_id) })),
+      applicationCount: apps.length,
+    });
+  });
+}
