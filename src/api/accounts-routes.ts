@@ -177,7 +177,7 @@ export function accountRoutes(router: Router, s: Services): void {
   router.get('/applications/:id/usage', async (ctx) => {
     const app = await apps.get(ctx.params['id']!);
     const usage = usageOf(s);
-    await usage.counters.flush();
+    await usage.counters.flushNow();
     const series = await usage.report.forApplication(app.id);
     ctx.body = {
       application_id: app.id,

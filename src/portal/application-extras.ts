@@ -31,7 +31,7 @@ export function usageViews(series: Record<KeyType, UsageSeries>): UsageView[] {
 export async function applicationExtras(p: Portal, ctx: Context, app: ApplicationDetail): Promise<Record<string, unknown>> {
   const usage = usageOf(p.s);
   // This instance's latest counts first, so what was just done shows.
-  await usage.counters.flush();
+  await usage.counters.flushNow();
   const series = await usage.report.forApplication(app.id);
   const admin = principalOf(ctx)?.role === 'admin';
   const accounts = admin ? (await accountsOf(p.s).accounts.list()).filter((a) => (a.status ?? 'active') !== 'disabled') : [];

@@ -14,7 +14,7 @@ export function usagePages(router: Router, p: Portal): void {
   router.get('/overview', async (ctx) => {
     if (principalOf(ctx)?.role !== 'admin') throw notFound('not found');
     const usage = usageOf(p.s);
-    await usage.counters.flush();
+    await usage.counters.flushNow();
     const [overall, top, apps] = await Promise.all([
       usage.report.overall(), usage.report.top(TOP), applicationsOf(p.s).list(),
     ]);

@@ -50,6 +50,12 @@ export class UsageCounters {
     p.counts[event] += 1;
   }
 
+  /** Writes everything counted until now, waiting for a flush already under way first. */
+  async flushNow(): Promise<void> {
+    await this.#flushing;
+    await this.flush();
+  }
+
   flush(): Promise<void> {
     this.#flushing ??= this.#flush()
       .then(() => {
@@ -70,7 +76,9 @@ export class UsageCounters {
     const entries = [...batch.entries()];
     for (let i = 0; i < entries.length; i++) {
       const [key, p] = entries[i]!;
-      const inc = Object.fromEntries(USAGE_EVENTS.filter((e) => p.counts[e]).map((e) => [e, p.counts[e]]));
+      // Every field, zeros too: each document then has all four, which FerretDB's $group needs
+      // to sum a field that only later documents carry.
+      const inc = Object.fromEntries(USAGE_EVENTS.map((e) => [e, p.counts[e]]));
       try {
         await this.#coll.updateOne(
           { _id: `${this.#instance}:${key}` },
