@@ -30,10 +30,10 @@ const fmt = (n: number) => n.toLocaleString('en-GB');
 export function usageChartSvg(buckets: UsageBucket[], o: ChartOptions): string {
   const W = 480;
   const H = 150;
-  const left = 34;
+  const left = 40;
   const right = 6;
   const top = 8;
-  const plotH = 104;
+  const plotH = 100;
   const base = top + plotH;
   const n = buckets.length;
   const slot = (W - left - right) / n;
