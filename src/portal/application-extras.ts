@@ -20,7 +20,7 @@ export interface UsageView {
 export function usageViews(series: Record<KeyType, UsageSeries>): UsageView[] {
   return KEY_TYPES.map((type) => ({
     type,
-    label: LABELS[type],
+    label: `${LABELS[type]} keys`,
     day: usageChartSvg(series[type].day, { span: 'hours', label: `${LABELS[type]} keys, last 24 hours` }),
     month: usageChartSvg(series[type].month, { span: 'days', label: `${LABELS[type]} keys, last 30 days` }),
     totals: series[type].totals,
