@@ -12,6 +12,7 @@ import { portalMiddleware } from './portal/index.js';
 import type { Services } from './services.js';
 import { introspectionEndpoint, revocationEndpoint } from './tokens/index.js';
 import { revocationFeedEndpoint } from './tokens/revocation-feed.js';
+import { usageTap } from './usage/index.js';
 
 // Routes that cannot answer without the database; discovery, JWKS and probes can.
 const NEEDS_DATABASE = /^\/(token|reg|api|portal)(\/|$)/;
@@ -130,6 +131,7 @@ export function createApp(s: Services): Koa {
     if (!s.health.available && NEEDS_DATABASE.test(ctx.path)) throw serviceUnavailable();
     await next();
   });
+  app.use(usageTap({ counters: s.usage.counters, clients: s.adapter('Client') }));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   app.use(managementRouter(s).routes());

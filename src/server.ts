@@ -108,6 +108,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       stopSweeper();
       stopRevocationSync();
       await services.limiter.close();
+      await services.usage.counters.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

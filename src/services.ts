@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 
+import { createAccountServices, type AccountServices } from './accounts/index.js';
 import { ApiRegistry } from './apis/index.js';
 import { Applications } from './applications/index.js';
 import { AuditLog } from './audit/index.js';
@@ -15,6 +16,7 @@ import { createPortal, type Portal } from './portal/index.js';
 import { InitialAccessTokens, RegisteredClients } from './registration/index.js';
 import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
+import { createUsage, type Usage } from './usage/index.js';
 
 /** Everything a request handler may need, built once per process. */
 export interface Services {
@@ -39,6 +41,10 @@ export interface Services {
   initialAccessTokens: InitialAccessTokens;
   registeredClients: RegisteredClients;
   applications: Applications;
+  /** Portal accounts, their invitation links and which APIs are published to developers. */
+  accounts: AccountServices;
+  /** Usage counters (this instance's) and the reports summed over every instance. */
+  usage: Usage;
   /** The developer portal's shared parts; it sees every other service. */
   portal: Portal;
 }
@@ -127,9 +133,11 @@ export async function createServices(config: Config, store: Store, log: Logger):
     refreshProvider: () => holder.refresh(),
     selfUrl: () => self.url,
   });
+  const accounts = createAccountServices(store.db, config.invitationSeconds);
+  const usage = createUsage(store.db, log);
   const s: Omit<Services, 'portal'> = {
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
-    audit, limiter, initialAccessTokens, registeredClients, applications, self,
+    audit, limiter, initialAccessTokens, registeredClients, applications, accounts, usage, self,
     findClient: (id) => findProviderClient(holder.provider, id),
     markAssertionUsed: async (clientId, jti, exp) => {
       // The record oidc-provider's ReplayDetection keeps for /token (same id, same shape), so

@@ -113,6 +113,47 @@ describe('GET /api/applications pages', () => {
   });
 });
 
+describe('a developer\'s list of applications', () => {
+  it('pages through their own applications only, in name order, with search', async () => {
+    const invited = await request(url).post('/api/accounts').set('Authorization', `Bearer ${admin}`).send({ username: 'pia' });
+    expect(invited.status).toBe(201);
+    const link = new URL((invited.body as { invitation_url: string }).invitation_url).pathname;
+    const form = await request(url).get(link);
+    const cookie = (form.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const password = 'quiet-harbour-lantern-7';
+    const chosen = await request(url).post(link).set('Cookie', cookie).type('form').send({ _csrf: csrf, password, confirm_password: password });
+    expect(chosen.status).toBe(303);
+    const session = await request(url).post('/api/sessions').send({ username: 'pia', password });
+    expect(session.status).toBe(201);
+    const pia = `Bearer ${(session.body as { session_token: string }).session_token}`;
+    for (const n of [4, 1, 5, 3, 2]) {
+      const res = await request(url).post('/api/applications').set('Authorization', pia).send({ name: `Pia ${n}`, token_type: 'OAuth' });
+      expect(res.status).toBe(201);
+    }
+
+    const names: string[] = [];
+    let path: string | undefined = '/applications?limit=2';
+    let pages = 0;
+    while (path && pages < 10) {
+      const res = await request(url).get(`/api${path}`).set('Authorization', pia);
+      expect(res.status).toBe(200);
+      names.push(...(res.body as AppPage).applications.map((a) => a.name));
+      path = nextLink(res);
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(names).toEqual(['Pia 1', 'Pia 2', 'Pia 3', 'Pia 4', 'Pia 5']);
+
+    // A search reaches no one else's applications either.
+    const others = await request(url).get('/api/applications?search=paged').set('Authorization', pia);
+    expect((others.body as AppPage).applications).toEqual([]);
+    const mine = await request(url).get('/api/applications?search=PIA&limit=4').set('Authorization', pia);
+    expect((mine.body as AppPage).applications.map((a) => a.name)).toEqual(['Pia 1', 'Pia 2', 'Pia 3', 'Pia 4']);
+    expect((mine.body as AppPage).next).toBeTruthy();
+  });
+});
+
 describe('other lists page the same way', () => {
   it('initial access tokens', async () => {
     for (let i = 0; i < 3; i++) {

@@ -48,6 +48,8 @@ export interface ApplicationSummary {
   key_sets: KeyType[];
   /** An interrupted delete: deleting it again finishes the job. */
   deleting: boolean;
+  /** The owning portal account's username (lower case), or null. */
+  owner: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -177,6 +179,7 @@ export class Applications {
         return ref !== undefined && liveClients.has(ref.client_id);
       }),
       deleting: doc.deleting === true,
+      owner: doc.owner ?? null,
       created_at: doc.created_at,
       updated_at: doc.updated_at,
     };
@@ -210,7 +213,7 @@ export class Applications {
 
   /**
    * A page in name order (the unique name_key index), optionally of names starting with
-   * `search`. Whether each key set's client exists is read by _id, one lookup per client of
+   * `search` and of one owner's applications only. Whether each key set's client exists is read by _id, one lookup per client of
    * this page in parallel: indexed everywhere, where one `$in` over them is not on FerretDB.
    */
   async list(q: ApplicationListQuery = {}): Promise<Page<ApplicationSummary>> {
@@ -227,6 +230,32 @@ export class Applications {
 
   async get(id: string): Promise<ApplicationDetail> {
     return this.#detail(await this.#doc(id));
+  }
+
+  /** Every page of `list` at once: for the few places that need them all (an account's applications). */
+  async listAll(q: Omit<ApplicationListQuery, 'limit' | 'after'> = {}): Promise<ApplicationSummary[]> {
+    const all: ApplicationSummary[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.list({ ...q, limit: MAX_PAGE_LIMIT, ...(after ? { after } : {}) });
+      all.push(...page.rows);
+      after = page.next ?? undefined;
+    } while (after);
+    return all;
+  }
+
+  /** Who owns an application and what it subscribes to, read without the provider: for access checks. */
+  async ownership(id: string): Promise<{ owner: string | null; subscriptions: string[] } | undefined> {
+    const doc = await this.#coll.findOne({ _id: id }, { projection: { owner: 1, subscriptions: 1 } });
+    return doc ? { owner: doc.owner ?? null, subscriptions: doc.subscriptions ?? [] } : undefined;
+  }
+
+  /** Another account owns the application from now on; its keys and tokens are unchanged. Returns the previous owner. */
+  async setOwner(id: string, owner: string): Promise<{ from: string | null }> {
+    const doc = await this.#coll.findOne({ _id: id }, { projection: { owner: 1 } });
+    if (!doc) throw notFound(`application ${id} not found`);
+    await this.#coll.updateOne({ _id: id }, { $set: { owner: owner.toLowerCase(), updated_at: new Date() } });
+    return { from: doc.owner ?? null };
   }
 
   async #assertNameFree(name: string, exceptId?: string): Promise<void> {
@@ -249,6 +278,7 @@ export class Applications {
       access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL, this.maxAccessTokenTtl),
       subscriptions: checkSubscriptions(input.subscriptions ?? [], this.#s.registry),
       keys: {},
+      ...(input.owner ? { owner: input.owner.toLowerCase() } : {}),
       created_at: new Date(),
       updated_at: new Date(),
     };

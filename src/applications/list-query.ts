@@ -9,6 +9,8 @@ export interface ApplicationListQuery {
   after?: string;
   /** Names starting with this, in any case. */
   search?: string;
+  /** Only the applications of this portal account (lower-case username). */
+  owner?: string;
 }
 
 /** Above every character a name can hold, so [prefix, prefix + END) is "starts with prefix". */
@@ -16,7 +18,7 @@ const END = '\u{10FFFF}';
 
 /**
  * One range on name_key (unique index, lower-cased name): after the cursor, and within the
- * search prefix. A range rather than a regex, so MongoDB reads only the index keys it returns.
+ * search prefix; with an owner, only theirs. A range rather than a regex, so MongoDB reads only the index keys it returns.
  */
 export function applicationPageFilter(q: ApplicationListQuery): Filter<ApplicationDoc> {
   const range: { $gt?: string; $gte?: string; $lt?: string } = {};
@@ -27,5 +29,6 @@ export function applicationPageFilter(q: ApplicationListQuery): Filter<Applicati
     if (after === undefined || after < prefix) range.$gte = prefix;
   }
   if (after !== undefined && !range.$gte) range.$gt = after;
-  return Object.keys(range).length ? { name_key: range } : {};
+  const owner = q.owner !== undefined ? { owner: q.owner } : {};
+  return Object.keys(range).length ? { ...owner, name_key: range } : owner;
 }

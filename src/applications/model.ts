@@ -19,6 +19,8 @@ export interface ApplicationInput {
   token_type: TokenType;
   access_token_ttl?: number;
   subscriptions?: string[];
+  /** The portal account the application belongs to (its creator unless transferred). */
+  owner?: string;
 }
 
 export interface KeySetInput {
@@ -44,6 +46,8 @@ export interface ApplicationDoc {
   /** API identifiers; their scopes bound what the key sets may be given. */
   subscriptions: string[];
   keys: Partial<Record<KeyType, KeySetRef>>;
+  /** Username (lower case) of the owning portal account; none for applications made by the admin client. */
+  owner?: string;
   /** Set before the clients are destroyed, so an interrupted delete can be finished. */
   deleting?: boolean;
   created_at: Date;

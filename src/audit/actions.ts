@@ -13,6 +13,9 @@ export const AUDIT_ACTIONS = [
   'token.revoke',
   'config.export', 'config.import',
   'portal.sign_in', 'portal.sign_in_failed', 'portal.sign_in_locked', 'portal.sign_out',
+  'account.invite', 'account.invitation_accept', 'account.sign_up', 'account.disable', 'account.enable',
+  'account.delete', 'account.password_reset', 'account.password_change', 'account.session_end',
+  'application.transfer', 'api.publish', 'api.unpublish',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Command, CommanderError } from 'commander';
 
+import { accountCommands } from './account-commands.js';
 import { apiCommands } from './api-commands.js';
 import { appCommands } from './app-commands.js';
 import { auditCommands } from './audit-commands.js';
@@ -58,6 +59,7 @@ Exit codes: 0 success, 1 failure (one line "error: <reason>" on stderr), 2 usage
   apiCommands(program, io);
   appCommands(program, io);
   clientCommands(program, io);
+  accountCommands(program, io);
   serverCommands(program, io);
   auditCommands(program, io);
   return program;

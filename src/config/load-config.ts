@@ -58,6 +58,11 @@ export interface Config {
   /** Portal password checks at once in this process; more are refused, not queued. */
   loginConcurrentChecks: number;
   portalSessionSeconds: number;
+  /** Self sign-up to the portal; off by default. */
+  selfSignup: boolean;
+  /** Lower-case e-mail domains self sign-up is limited to; empty: any. */
+  selfSignupDomains: string[];
+  invitationSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -137,6 +142,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // One per core, but at least 2 and at most libuv's default pool of 4 threads that scrypt runs on.
     loginConcurrentChecks: raw.LOGIN_CONCURRENT_CHECKS || Math.min(4, Math.max(2, availableParallelism())),
     portalSessionSeconds: raw.PORTAL_SESSION_SECONDS,
+    selfSignup: raw.SELF_SIGNUP === 'true',
+    selfSignupDomains: (raw.SELF_SIGNUP_DOMAINS ?? '').split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
+    invitationSeconds: raw.INVITATION_SECONDS,
   };
 }
 

@@ -40,6 +40,9 @@ export interface RawEnv {
   LOGIN_LOCK_SECONDS: number;
   LOGIN_CONCURRENT_CHECKS: number;
   PORTAL_SESSION_SECONDS: number;
+  SELF_SIGNUP: 'true' | 'false';
+  SELF_SIGNUP_DOMAINS?: string;
+  INVITATION_SECONDS: number;
 }
 
 export const envSchema: JSONSchemaType<RawEnv> = {
@@ -101,6 +104,12 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     // Portal password checks (scrypt, 32 MiB each) running at once per process; 0 = by CPU cores.
     LOGIN_CONCURRENT_CHECKS: { type: 'integer', minimum: 0, maximum: 64, default: 0 },
     PORTAL_SESSION_SECONDS: { type: 'integer', minimum: 60, maximum: 2592000, default: 28800 },
+    // Developers may create their own portal accounts; off: only invitations from an admin.
+    SELF_SIGNUP: { type: 'string', enum: ['true', 'false'], default: 'false' },
+    // With SELF_SIGNUP, only e-mail addresses at these domains (comma-separated) may sign up.
+    SELF_SIGNUP_DOMAINS: { type: 'string', pattern: '^[A-Za-z0-9.-]+(\\s*,\\s*[A-Za-z0-9.-]+)*$', maxLength: 2000, nullable: true, expects: 'domains separated by commas, e.g. example.com,example.org' },
+    // How long an invitation or password-reset link stays usable.
+    INVITATION_SECONDS: { type: 'integer', minimum: 300, maximum: 2592000, default: 604800 },
   },
   required: [
     'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
@@ -110,6 +119,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     'RATE_LIMIT_REVOCATION_PER_CLIENT', 'RATE_LIMIT_REVOCATION_PER_ADDRESS',
     'RATE_LIMIT_REVOCATION_FEED_PER_CLIENT', 'RATE_LIMIT_REVOCATION_FEED_PER_ADDRESS', 'LOG_LEVEL',
     'ADMIN_USERNAME', 'LOGIN_MAX_ATTEMPTS', 'LOGIN_LOCK_SECONDS', 'LOGIN_CONCURRENT_CHECKS', 'PORTAL_SESSION_SECONDS',
+    'SELF_SIGNUP', 'INVITATION_SECONDS',
   ],
   additionalProperties: true,
 };

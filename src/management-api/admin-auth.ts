@@ -1,5 +1,7 @@
 import type { Context, Next } from 'koa';
 
+import { sessionPrincipal, SESSION_TOKEN_PREFIX } from '../accounts/api-access.js';
+import type { Principal } from '../accounts/principal.js';
 import { HttpError } from '../http/index.js';
 import type { Services } from '../services.js';
 import type { ActiveToken } from '../tokens/index.js';
@@ -28,6 +30,17 @@ export function requireAdmin(s: Services, audience: string) {
       throw new HttpError(400, 'invalid_request', 'malformed Authorization header', {
         'WWW-Authenticate': challenge('invalid_request', 'malformed Authorization header'),
       });
+    }
+    if (match[1]!.startsWith(SESSION_TOKEN_PREFIX)) {
+      // A person's session (POST /api/sessions): their role decides what they reach.
+      const principal = await sessionPrincipal(s.accounts.accounts, s.portal.sessions, match[1]!);
+      if (!principal) {
+        throw new HttpError(401, 'invalid_token', 'the session has ended', {
+          'WWW-Authenticate': challenge('invalid_token', 'the session has ended'),
+        });
+      }
+      (ctx.state as { principal?: Principal }).principal = principal;
+      return next();
     }
     const token = await s.inspector.inspect(match[1]!);
     if (!token || !token.audiences.includes(audience)) {

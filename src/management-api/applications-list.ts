@@ -14,16 +14,18 @@ const validateList = compile<ApplicationListQuery>({
   additionalProperties: false,
 });
 
-/** GET /applications: a page in name order, `next` and Link rel="next" when there is more. */
+/** GET /applications: a page in name order (one owner's, for a developer), `next` and Link rel="next" when there is more. */
 export async function listApplications(
   ctx: Context,
   apps: Applications,
   base: string,
   present: (a: ApplicationSummary) => unknown,
+  /** A developer's session lists only their own applications. */
+  only: { owner?: string } = {},
 ): Promise<void> {
   const query = numericQuery(ctx.query);
   assertValid(validateList, query);
-  const page = await apps.list(query);
+  const page = await apps.list({ ...query, ...only });
   setNextLink(ctx, base, { ...query }, page.next);
   ctx.body = { applications: page.rows.map(present), next: page.next };
 }

@@ -87,6 +87,7 @@ export const applicationsOpenApi = {
         ...applicationProperties,
         key_sets: { type: 'array', items: { type: 'string', enum: ['PRODUCTION', 'SANDBOX'] } },
         deleting: { type: 'boolean', description: 'Present when a delete was interrupted' },
+        owner: { type: ['string', 'null'], description: 'Username of the owning portal account; null when made with the admin client' },
         keys: {
           type: 'object',
           description: 'Only when reading one application',

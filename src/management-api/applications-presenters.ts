@@ -22,6 +22,7 @@ export function presentApplication(a: ApplicationSummary | ApplicationDetail) {
     token_type: a.token_type,
     access_token_ttl: a.access_token_ttl,
     subscriptions: a.subscriptions,
+    owner: a.owner,
     key_sets: a.key_sets.map((k) => KEY_TYPE_CLAIM[k]),
     ...(a.deleting ? { deleting: true } : {}),
     ...('keys' in a

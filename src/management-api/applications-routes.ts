@@ -1,6 +1,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 
+import { assertSubscribable, principalOfApi } from '../accounts/api-access.js';
+import { ownerFor } from '../accounts/principal.js';
 import { SCOPE_TOKEN, SCOPE_TOKEN_WORDS } from '../apis/index.js';
 import {
   isKeyType, KEY_TYPES, TOKEN_TYPES, type ApplicationInput, type KeySetInput, type KeyType,
@@ -99,13 +101,18 @@ export function applicationRoutes(router: Router, s: Services): void {
   const base = `${s.config.issuer}/api/applications`;
 
   router.get('/applications', async (ctx) => {
-    await listApplications(ctx, apps, base, presentApplication);
+    const who = principalOfApi(ctx);
+    const mine = who && who.role !== 'admin' ? { owner: who.username ?? '' } : {};
+    await listApplications(ctx, apps, base, presentApplication, mine);
   });
 
   router.post('/applications', async (ctx) => {
     const body = await readJson(ctx);
     assertValid(validateCreate, body);
-    const app = await apps.create(body);
+    const who = principalOfApi(ctx);
+    await assertSubscribable(s.accounts.publications, who, body.subscriptions);
+    const owner = who && ownerFor(who);
+    const app = await apps.create({ ...body, ...(owner ? { owner } : {}) });
     ctx.status = 201;
     ctx.set('Location', `${base}/${app.id}`);
     ctx.body = presentApplication(app);
@@ -118,6 +125,8 @@ export function applicationRoutes(router: Router, s: Services): void {
   router.patch('/applications/:id', async (ctx) => {
     const body = await readJson(ctx);
     assertValid(validateUpdate, body);
+    const current = await apps.get(ctx.params['id']!);
+    await assertSubscribable(s.accounts.publications, principalOfApi(ctx), body.subscriptions, current.subscriptions);
     ctx.body = presentApplication(await apps.update(ctx.params['id']!, body));
   });
 

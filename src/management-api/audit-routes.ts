@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 
 import { AUDIT_ACTIONS, MANAGEMENT_ROUTE_ACTIONS, type AuditAction } from '../audit/index.js';
+import { principalOfApi } from '../accounts/api-access.js';
 import type { AdminState } from './admin-auth.js';
 import { assertValid, badRequest, compile } from '../http/index.js';
 import { decodeCursor, nextCursorSchema, numericQuery, pageOf, pageQueryProperties, setNextLink } from '../http/paging.js';
@@ -50,13 +51,14 @@ export function auditRoutes(router: Router, s: Services): void {
     const action = route ? MANAGEMENT_ROUTE_ACTIONS[`${ctx.method} ${route}`] : undefined;
     if (!action) return;
     const token = (ctx.state as Partial<AdminState>).token;
+    const person = principalOfApi(ctx)?.username;
     // Route parameters arrive decoded once already; a creation names what it created.
     const created = ctx.body && typeof ctx.body === 'object' ? ctx.body as Record<string, unknown> : {};
     const target = ctx.params?.['id'] ?? ctx.params?.['kid']
       ?? [created['id'], created['identifier'], created['kid']].find((v): v is string => typeof v === 'string');
     const extra = (ctx.state as { auditDetails?: Record<string, unknown> }).auditDetails;
     void s.audit.record({
-      actor: token ? `client:${token.record.client_id}` : 'unknown',
+      actor: person ? `user:${person}` : token ? `client:${token.record.client_id}` : 'unknown',
       action,
       ...(target ? { target } : {}),
       ip: ctx.ip,

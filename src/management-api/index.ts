@@ -1,12 +1,15 @@
 /**
  * management-api: the JSON management API under /api (APIs and scopes, resource-server links,
- * initial access tokens, signing keys), guarded by our own admin-scoped access tokens and
- * described by /api/openapi.json.
+ * initial access tokens, signing keys, applications, portal accounts), guarded by our own
+ * admin-scoped access tokens or a person's session token (POST /api/sessions; developers reach
+ * only their own applications), and described by /api/openapi.json.
  */
 import Router from '@koa/router';
 
+import { developerLimits } from '../accounts/api-access.js';
 import { MANAGEMENT_API_PATH } from '../consts/index.js';
 import type { Services } from '../services.js';
+import { accountRoutes, sessionRoutes } from './accounts-routes.js';
 import { requireAdmin } from './admin-auth.js';
 import { apiRoutes } from './apis-routes.js';
 import { applicationRoutes } from './applications-routes.js';
@@ -23,8 +26,11 @@ export function managementRouter(s: Services): Router {
   router.get('/openapi.json', (ctx) => {
     ctx.body = doc;
   });
+  sessionRoutes(router, s);
   router.use(requireAdmin(s, s.config.issuer + MANAGEMENT_API_PATH));
+  router.use(developerLimits(s.applications));
   auditRoutes(router, s);
+  accountRoutes(router, s);
   apiRoutes(router, s);
   initialAccessTokenRoutes(router, s);
   clientRoutes(router, s);

@@ -1,6 +1,7 @@
 import { createApiSchema, updateApiSchema } from '../apis/index.js';
 import { SIGNING_ALGS } from '../consts/index.js';
 import { createInitialAccessTokenSchema, MAX_PAGE, TOKEN_FORMATS } from '../registration/index.js';
+import { accountsOpenApi } from './accounts-openapi.js';
 import { applicationsOpenApi } from './applications-openapi.js';
 import { auditOpenApi } from './audit-routes.js';
 import { listInitialAccessTokensOpenApi } from './initial-access-token-routes.js';
@@ -223,6 +224,7 @@ export function openApiDocument(issuer: string) {
       ...applicationsOpenApi.paths,
       ...exportOpenApi.paths,
       ...auditOpenApi.paths,
+      ...accountsOpenApi.paths,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -230,6 +232,7 @@ export function openApiDocument(issuer: string) {
         ...applicationsOpenApi.schemas,
         ...exportOpenApi.schemas,
         ...auditOpenApi.schemas,
+        ...accountsOpenApi.schemas,
         SigningKey: {
           type: 'object',
           properties: {

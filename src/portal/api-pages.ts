@@ -101,6 +101,7 @@ export function apiPages(router: Router, p: Portal): void {
       section: 'apis',
       apis: registry.list(),
       isAdmin: requireAdminRole(ctx),
+      published: await p.s.accounts.publications.published(),
     });
   });
 

@@ -7,9 +7,12 @@ import {
   type ApplicationDetail, type ApplicationInput, type IssuedCredentials, type IssuedToken, type KeyType, type TokenType,
 } from '../applications/index.js';
 import { notFound } from '../http/index.js';
+import { ownerFor } from '../accounts/principal.js';
+import { requirePrincipal, subscribableFor } from './access-guard.js';
 import { listPageHref, listPageQuery } from './application-list-query.js';
 import { audit, formOf, redirectWithFlash, renderPage, seeOther, type Portal } from './context.js';
 import type { FormFields } from './form.js';
+import { applicationExtras } from './application-extras.js';
 import { collectErrors, hasErrors, parseSeconds, sentence, type FieldErrors } from './form-errors.js';
 
 interface AppValues {
@@ -135,7 +138,7 @@ export function applicationPages(router: Router, p: Portal): void {
   };
 
   async function formPage(ctx: Context, o: { app?: ApplicationDetail; values: AppValues; errors: FieldErrors; status?: number }) {
-    const apis = await apps.subscribableApis();
+    const apis = await subscribableFor(p, ctx, await apps.subscribableApis());
     renderPage(p, ctx, 'applications/form', {
       title: o.app ? `Edit ${o.app.name}` : 'Create application',
       section: 'applications',
@@ -189,14 +192,17 @@ export function applicationPages(router: Router, p: Portal): void {
       tokenType: TOKEN_TYPE_INFO[app.token_type],
       ttlHint: ttlHint(),
       tokenEndpoint: `${p.s.config.issuer}/token`,
+      ...(await applicationExtras(p, ctx, app)),
     }, o.status);
   }
 
   router.get('/', (ctx) => seeOther(ctx, '/portal/applications'));
 
   router.get('/applications', async (ctx) => {
+    const who = requirePrincipal(ctx);
     const q = listPageQuery(ctx.query);
-    const page = await apps.list(q);
+    // A developer's list pages through their own applications only.
+    const page = await apps.list(who.role === 'admin' ? q : { ...q, owner: who.username ?? '' });
     renderPage(p, ctx, 'applications/list', {
       title: 'Applications',
       section: 'applications',
@@ -220,7 +226,8 @@ export function applicationPages(router: Router, p: Portal): void {
     const values = appValuesFrom(formOf(ctx));
     const errors: FieldErrors = {};
     const input = appInputFrom(values, errors);
-    const app = input && (await collectErrors(errors, () => apps.create(input)));
+    const owner = ownerFor(requirePrincipal(ctx));
+    const app = input && (await collectErrors(errors, () => apps.create({ ...input, ...(owner ? { owner } : {}) })));
     if (!app) return formPage(ctx, { values, errors, status: 400 });
     audit(p, ctx, 'application.create', app.id, { name: app.name, format: app.token_type });
     await redirectWithFlash(p, ctx, `/portal/applications/${app.id}`, {

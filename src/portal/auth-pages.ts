@@ -8,8 +8,7 @@ import { clearCookie, readCookie, setCookie } from './cookies.js';
 import {
   audit, formOf, portalState, renderPage, seeOther, SESSION_COOKIE, SIGNIN_COOKIE, type Portal,
 } from './context.js';
-import type { Attempt } from './login-throttle.js';
-import type { PortalUser } from './users.js';
+import { checkPassword as checkPasswordRules } from './password-sign-in.js';
 
 const HOME = '/portal/applications';
 
@@ -50,49 +49,19 @@ function minutes(seconds: number): string {
   return m <= 1 ? 'a minute' : `${m} minutes`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-type CheckOutcome =
-  | { kind: 'busy'; why: 'username' | 'server' }
-  | { kind: 'locked'; retryAfter: number }
-  | { kind: 'checked'; attempt: Attempt; user: PortalUser | undefined };
+/** The CSRF token of forms shown before a session exists lives in its own short cookie. */
+export function publicFormToken(p: Portal, ctx: Context): string {
+  const existing = readCookie(ctx, SIGNIN_COOKIE);
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  const token = randomBytes(32).toString('base64url');
+  setCookie(ctx, SIGNIN_COOKIE, token, { maxAgeSeconds: 3600, secure: p.secureCookies });
+  return token;
+}
 
 export function authPages(router: Router, p: Portal): void {
-  async function checkPassword(username: string, password: string, address: string): Promise<CheckOutcome> {
-    // A place among the running checks comes first: attempts beyond them are refused at
-    // once and cost neither a database write nor a scrypt run.
-    let entry = p.passwordChecks.tryEnter(username);
-    if (!entry.entered) return { kind: 'busy', why: entry.busy };
-    try {
-      // Counted before the password is checked, so parallel attempts, here or at other
-      // instances, cannot check more passwords than the limit allows.
-      const reservation = await p.throttle.reserve(username, address);
-      if (!reservation.granted) return { kind: 'locked', retryAfter: reservation.retryAfter };
-      const { attempt } = reservation;
-      if (attempt.delayMs) {
-        // The slow-down is waited out without a place, so slowed attempts crowd out nobody.
-        entry.leave();
-        await sleep(attempt.delayMs);
-        entry = p.passwordChecks.tryEnter(username);
-        if (!entry.entered) {
-          await p.throttle.release(attempt);
-          return { kind: 'busy', why: entry.busy };
-        }
-      }
-      return { kind: 'checked', attempt, user: await p.users.authenticate(username, password) };
-    } finally {
-      if (entry.entered) entry.leave();
-    }
-  }
+  const checkPassword = (username: string, password: string, address: string) => checkPasswordRules(p, username, password, address);
 
-  /** The sign-in form's CSRF token lives in its own short cookie until a session exists. */
-  function signInToken(ctx: Context): string {
-    const existing = readCookie(ctx, SIGNIN_COOKIE);
-    if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
-    const token = randomBytes(32).toString('base64url');
-    setCookie(ctx, SIGNIN_COOKIE, token, { maxAgeSeconds: 3600, secure: p.secureCookies });
-    return token;
-  }
+  const signInToken = (ctx: Context) => publicFormToken(p, ctx);
 
   function page(ctx: Context, data: { username?: string; error?: string; notice?: string; next?: string }, status = 200) {
     renderPage(p, ctx, 'sign-in', {
@@ -123,6 +92,7 @@ export function authPages(router: Router, p: Portal): void {
     }
     p.sessions.sweep().catch(failureLogger(p.s.log, 'sweeping portal sessions failed'));
     p.throttle.sweep().catch(failureLogger(p.s.log, 'sweeping sign-in attempts failed'));
+    p.s.accounts.invitations.sweep().catch(failureLogger(p.s.log, 'sweeping invitation links failed'));
 
     const locked = (seconds: number) => {
       ctx.set('Retry-After', String(seconds));
@@ -153,7 +123,7 @@ export function authPages(router: Router, p: Portal): void {
     // A fresh id at sign-in: a session id planted before it is worth nothing.
     const old = readCookie(ctx, SESSION_COOKIE);
     if (old) await p.sessions.destroy(old);
-    const { sid } = await p.sessions.create(user);
+    const { sid } = await p.sessions.create(user, { ip: ctx.ip, userAgent: ctx.get('user-agent') });
     setCookie(ctx, SESSION_COOKIE, sid, { secure: p.secureCookies });
     clearCookie(ctx, SIGNIN_COOKIE, p.secureCookies);
     audit(p, ctx, 'portal.sign_in', undefined, undefined, user.username);

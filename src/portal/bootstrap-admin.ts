@@ -27,6 +27,7 @@ export async function ensurePortalAdmin(s: Services): Promise<void> {
   const p = portalOf(s);
   await p.sessions.ensureIndexes();
   await p.throttle.ensureIndexes();
+  await s.accounts.invitations.ensureIndexes();
   const { adminUsername: username, adminPassword } = s.config;
   const existing = await p.users.find(username);
 

@@ -1,6 +1,8 @@
 import type { AuditAction } from '../audit/index.js';
 import type { Context } from 'koa';
 
+import { AccountActions } from '../accounts/account-actions.js';
+
 import type { Applications } from '../applications/index.js';
 import type { Services } from '../services.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -26,15 +28,18 @@ export interface Portal {
   passwordChecks: PasswordCheckGate;
   views: Views;
   apps: Applications;
+  /** What admins do to accounts, shared with the management API. */
+  accountActions: AccountActions;
   /** The browser sees the issuer, so cookies are Secure exactly when it is https. */
   secureCookies: boolean;
 }
 
 export function createPortal(s: PortalServices): Portal {
+  const sessions = new PortalSessions(s.store.db, s.config.portalSessionSeconds);
   return {
     s,
     users: new PortalUsers(s.store.db),
-    sessions: new PortalSessions(s.store.db, s.config.portalSessionSeconds),
+    sessions,
     throttle: new LoginThrottle(s.store.db, {
       maxAttempts: s.config.loginMaxAttempts,
       lockSeconds: s.config.loginLockSeconds,
@@ -42,6 +47,14 @@ export function createPortal(s: PortalServices): Portal {
     passwordChecks: new PasswordCheckGate(s.config.loginConcurrentChecks),
     views: new Views(),
     apps: s.applications,
+    accountActions: new AccountActions({
+      issuer: s.config.issuer,
+      accounts: s.accounts,
+      sessions,
+      applications: s.applications,
+      registry: s.registry,
+      audit: s.audit,
+    }),
     secureCookies: s.config.issuer.startsWith('https:'),
   };
 }
@@ -68,7 +81,7 @@ export function formOf(ctx: Context): FormFields {
   return form;
 }
 
-export type Section = 'applications' | 'apis' | 'clients' | 'registration' | undefined;
+export type Section = 'applications' | 'apis' | 'clients' | 'registration' | 'accounts' | 'account' | 'overview' | undefined;
 
 export function renderPage(
   p: Portal,

@@ -3,6 +3,8 @@ import type { Context, Middleware, Next } from 'koa';
 
 import { HttpError } from '../http/index.js';
 import type { Services } from '../services.js';
+import { checkSessionAccount, guardRoute, isPublicPath } from './access-guard.js';
+import { accountPages } from './account-pages.js';
 import { apiPages } from './api-pages.js';
 import { applicationPages } from './application-pages.js';
 import { authPages, signInUrl } from './auth-pages.js';
@@ -17,7 +19,6 @@ import { registrationPages } from './registration-pages.js';
 
 const PREFIX = '/portal';
 const ASSETS = `${PREFIX}/assets/`;
-const PUBLIC_PATHS = new Set([`${PREFIX}/sign-in`]);
 
 // Everything is served by us; no inline script or style, no framing, forms post only here.
 const CSP = [
@@ -65,20 +66,23 @@ async function dispatch(p: Portal, ctx: Context, routes: Middleware): Promise<vo
       clearCookie(ctx, SESSION_COOKIE, p.secureCookies);
     }
   }
+  await checkSessionAccount(p, ctx);
 
-  if (!PUBLIC_PATHS.has(ctx.path) && !st.session) {
+  if (!isPublicPath(ctx.path) && !st.session) {
     const back = ctx.method === 'GET' && ctx.path !== PREFIX && ctx.path !== `${PREFIX}/` ? ctx.originalUrl : undefined;
     return seeOther(ctx, signInUrl(back, st.sessionEnded ? 'expired' : undefined));
   }
 
   if (ctx.method === 'POST') {
     st.form = await readFormFields(ctx);
-    const expected = ctx.path === `${PREFIX}/sign-in` ? readCookie(ctx, SIGNIN_COOKIE) : st.session?.csrf;
+    const expected = isPublicPath(ctx.path) ? readCookie(ctx, SIGNIN_COOKIE) : st.session?.csrf;
     if (!sameToken(st.form.text('_csrf'), expected ?? '')) {
       return errorPage(p, ctx, 403,
         'This form could not be accepted because its security token was missing or out of date. Go back, reload the page and try again.');
     }
   }
+
+  await guardRoute(p, ctx);
 
   if (ctx.method === 'GET' && st.session?.flash) {
     st.flash = st.session.flash;
@@ -97,6 +101,7 @@ export function portalMiddleware(s: Services): Middleware {
   const p = portalOf(s);
   const router = new Router({ prefix: PREFIX });
   authPages(router, p);
+  accountPages(router, p);
   applicationPages(router, p);
   apiPages(router, p);
   clientPages(router, p);

@@ -20,6 +20,11 @@ export interface PortalSession {
   created_at: Date;
   /** Checked on every read; no TTL index is relied on (FerretDB has none). */
   expiresAt: Date;
+  /** Where it was opened, so its person can tell their sessions apart. */
+  ip?: string;
+  user_agent?: string;
+  /** `api`: a management API session token rather than a browser's cookie. */
+  kind?: 'browser' | 'api';
   /** One message for the next page after a redirect. */
   flash?: Flash;
 }
@@ -46,7 +51,10 @@ export class PortalSessions {
   }
 
   /** A new session; the returned id goes into the cookie and is never stored. */
-  async create(user: PortalUser): Promise<{ sid: string; session: PortalSession }> {
+  async create(
+    user: PortalUser,
+    meta: { ip?: string; userAgent?: string; kind?: 'browser' | 'api' } = {},
+  ): Promise<{ sid: string; session: PortalSession }> {
     const sid = randomBytes(32).toString('base64url');
     const now = Date.now();
     const session: PortalSession = {
@@ -57,6 +65,9 @@ export class PortalSessions {
       csrf: randomBytes(32).toString('base64url'),
       created_at: new Date(now),
       expiresAt: new Date(now + this.#lifetimeMs),
+      ...(meta.ip ? { ip: meta.ip } : {}),
+      ...(meta.userAgent ? { user_agent: meta.userAgent.slice(0, 300) } : {}),
+      ...(meta.kind ? { kind: meta.kind } : {}),
     };
     await this.#coll.insertOne(session);
     return { sid, session };

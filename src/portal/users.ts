@@ -10,6 +10,8 @@ export interface PortalUser {
   username: string;
   password_hash: string;
   role: PortalRole;
+  /** Absent on records made before accounts had one: those are active. */
+  status?: 'invited' | 'active' | 'disabled';
   created_at: Date;
   updated_at: Date;
 }
@@ -51,6 +53,7 @@ export class PortalUsers {
   async authenticate(username: string, password: string): Promise<PortalUser | undefined> {
     const user = username ? await this.find(username) : null;
     const ok = await verifyPassword(password, user?.password_hash ?? (await hashForUnknownUser()));
-    return user && ok ? user : undefined;
+    // An invited account has no password yet and a disabled one may not sign in.
+    return user && ok && (user.status ?? 'active') === 'active' ? user : undefined;
   }
 }

@@ -9,6 +9,6 @@
 export { ProviderHolder } from './provider-holder.js';
 export { CLIENT_METADATA_POLICY } from './configuration.js';
 export {
-  authenticatedClientIdOf, findProviderClient, saveInitialAccessToken, saveRegistrationAccessToken,
+  authenticatedClientIdOf, findProviderClient, saveInitialAccessToken, saveRegistrationAccessToken, tokenRequestClientIdOf,
 } from './internals.js';
 export { checkClientMetadata } from './client-metadata.js';

@@ -30,6 +30,16 @@ export function authenticatedClientIdOf(ctx: unknown): string | undefined {
   return client?.clientId;
 }
 
+/**
+ * The client a /token request named, also when it failed to authenticate: the authenticated
+ * client, else the `client_id` oidc-provider read from the form (client_secret_post, assertions).
+ */
+export function tokenRequestClientIdOf(ctx: unknown): string | undefined {
+  const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
+  const known = (oidc?.client as WithMetadata | undefined)?.clientId ?? (oidc?.params as Record<string, unknown> | undefined)?.['client_id'];
+  return typeof known === 'string' && known ? known : undefined;
+}
+
 /** The response body oidc-provider set for a registration request (the client's metadata). */
 export function registrationBodyOf(ctx: unknown): Record<string, unknown> | undefined {
   const body = (ctx as { body?: unknown }).body;
