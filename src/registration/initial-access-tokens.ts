@@ -152,7 +152,18 @@ export class InitialAccessTokens {
     if (q.after) filter._id = { $gt: decodeCursor(q.after, 1)[0]! };
     const docs = await this.#coll.find(filter, { sort: { _id: 1 }, limit: limit + 1 }).toArray();
     const page = pageOf(docs, limit, (d) => [d._id]);
-    return { rows: page.rows.filter((d) => isLive(d.expiresAt, now.getTime()) && remaining(d) !== 0).map(view), next: page.next };
+    const counted = await Promise.all(page.rows.map((d) => this.#withUses(d)));
+    return { rows: counted.filter((d) => isLive(d.expiresAt, now.getTime()) && remaining(d) !== 0).map(view), next: page.next };
+  }
+
+  /**
+   * The uses a token has made, counted from its use records (`<id>:<n>`, a range of `_id`s):
+   * the `used` field is only a hint, since FerretDB applies even `$max` as read-then-write.
+   */
+  async #withUses(d: IatRecord): Promise<IatRecord> {
+    if (d.max_uses === null || d.max_uses === undefined) return d;
+    const used = await this.#uses.countDocuments({ _id: { $gte: `${d._id}:`, $lt: `${d._id};` } });
+    return { ...d, used };
   }
 
   async delete(id: string): Promise<void> {
