@@ -93,7 +93,7 @@ describe.runIf(existsSync(MAIN))('faults', () => {
     expect(await eventually(async () => (statuses.get(503) ?? 0) > 0, 15_000)).toBe(true);
 
     db = await startEmbeddedServer({ dataDir, port: dbPort });
-    expect(await eventually(async () => (await request(srv.url).get('/readyz')).status === 200, 20_000)).toBe(true);
+    expect(await eventually(async () => (await request(srv.url).get('/readyz')).status === 200, 40_000)).toBe(true);
     expect(await eventually(async () =>
       (await tokenRequest(srv.url, client.client_id, client.client_secret)).status === 200, 20_000)).toBe(true);
     stop = true;
