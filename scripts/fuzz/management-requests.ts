@@ -170,7 +170,7 @@ export function managementRequest(rng: Rng, f: Fixtures): FuzzRequest {
     headers: abuseHeaders(rng, auth.headers),
   };
   if (route.schema || (MUTATING.has(req.method) && rng.chance(0.3))) {
-    let template = example(rng, f, route.schema as Schema | undefined, '', components) as { [key: string]: Json } | null;
+    let template = example(rng, f, route.schema as Schema | undefined, '', components, 0, route.path === '/import') as { [key: string]: Json } | null;
     const keyType = /\/keys\/(production|sandbox)\/token$/.exec(path)?.[1] as 'production' | 'sandbox' | undefined;
     const owner = keyType ? target.app?.keys[keyType] : undefined;
     if (owner) {

@@ -57,7 +57,7 @@ export function sessionRoutes(router: Router, s: Services): void {
     assertValid(validateSession, body);
     const outcome = await checkPassword(p, body.username, body.password, ctx.ip);
     if (outcome.kind === 'busy') {
-      throw new HttpError(outcome.why === 'username' ? 429 : 503, 'temporarily_unavailable', 'too many sign-ins at once; try again in a moment', { 'Retry-After': '1' });
+      throw new HttpError(429, 'too_many_requests', 'too many sign-ins at once; try again in a moment', { 'Retry-After': '1' });
     }
     if (outcome.kind === 'locked') {
       throw new HttpError(429, 'too_many_attempts', 'too many failed sign-ins; this account is locked for now', { 'Retry-After': String(outcome.retryAfter) });

@@ -101,12 +101,13 @@ export function authPages(router: Router, p: Portal): void {
         error: `Too many failed sign-ins. This account is locked for ${minutes(seconds)}; try again later.`,
       }, 429);
     };
-    // Refused before anything is counted: no password was checked.
+    // Refused before anything is counted: no password was checked. Both are the callers'
+    // doing (too many at once), so 429, not a 5xx that would say the server failed.
     const busy = (why: 'username' | 'server') => {
       ctx.set('Retry-After', '1');
       return why === 'username'
         ? page(ctx, { ...keep, error: 'Another sign-in to this account is in progress. Try again in a moment.' }, 429)
-        : page(ctx, { ...keep, error: 'Too many sign-ins at once. Try again in a moment.' }, 503);
+        : page(ctx, { ...keep, error: 'Too many sign-ins at once. Try again in a moment.' }, 429);
     };
     const outcome = await checkPassword(username, password, ctx.ip);
     if (outcome.kind === 'busy') return busy(outcome.why);
