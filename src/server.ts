@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 
 import { createApp } from './app.js';
+import { startKeySchedule } from './key-schedule.js';
 import { ensureAdminClient, ensureEnvInitialAccessToken } from './bootstrap.js';
 import { DEV_KEY_ENCRYPTION_SECRET, type Config } from './config/index.js';
 import { failureLogger } from './ops/index.js';
@@ -89,6 +90,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     config.revocationSyncMs,
     failureLogger(log, 'reading revocations from other instances failed; token cache paused'),
   );
+  const stopKeySchedule = startKeySchedule(services);
   const refresher = setInterval(() => {
     services.holder.refresh().catch(failureLogger(log, 'refreshing keys and APIs failed'));
   }, config.configRefreshSeconds * 1000);
@@ -104,6 +106,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     services,
     async close() {
       clearInterval(refresher);
+      stopKeySchedule();
       stopSweeper();
       stopRevocationSync();
       await services.limiter.close();

@@ -26,6 +26,8 @@ export interface Config {
   sweepIntervalSeconds: number;
   clientCacheSeconds: number;
   keyActivationDelaySeconds: number;
+  /** Scheduled key rotation period in days (fractions allowed); 0: off. */
+  keyRotationDays: number;
   configRefreshSeconds: number;
   /**
    * Reverse proxies in front of the server that append to X-Forwarded-For (0: none). The
@@ -114,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: raw.SWEEP_INTERVAL_SECONDS,
     clientCacheSeconds: raw.CLIENT_CACHE_SECONDS,
     keyActivationDelaySeconds: raw.KEY_ACTIVATION_DELAY_SECONDS,
+    keyRotationDays: raw.KEY_ROTATION_DAYS,
     configRefreshSeconds: raw.CONFIG_REFRESH_SECONDS,
     trustProxyHops: proxyHops(raw.TRUST_PROXY),
     workers: raw.WORKERS,
