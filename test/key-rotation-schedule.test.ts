@@ -115,6 +115,7 @@ describe.runIf(existsSync(MAIN))('scheduled key rotation (KEY_ROTATION_DAYS) acr
 
     // A client whose JWTs never expire: no retired key may go any more, and the API says why.
     await registerClient(a.url, { scope: 'rot:read', access_token_strategy: 'jwt', access_token_ttl: -1 });
+    expect((await request(a.url).post('/api/keys/rotate').set('Authorization', `Bearer ${admin}`).send({ algs: ['ES256'] })).status).toBe(200);
     const retired = (await listKeys()).filter((k) => k.status === 'retired');
     expect(retired.length).toBeGreaterThan(0);
     for (const k of retired) {

@@ -69,7 +69,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     // How often each instance looks for keys and APIs changed by another instance.
     CONFIG_REFRESH_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
     // Only behind reverse proxies: how many of them append to X-Forwarded-For (true = 1).
-    TRUST_PROXY: { type: 'string', pattern: '^(true|false|[0-9]|[1-2][0-9]|3[0-2])$', default: 'false' },
+    TRUST_PROXY: { type: 'string', pattern: '^(true|false|[0-9]|[1-2][0-9]|3[0-2])$', default: 'false', expects: 'true, false or a number of proxies from 0 to 32' },
     // Server processes sharing the port (node:cluster); 0 = one per CPU core.
     WORKERS: { type: 'integer', minimum: 0, maximum: 64, default: 1 },
     // Active token records kept in memory per process; 0 reads the database every time.
