@@ -155,7 +155,7 @@ describe('signing keys and initial access tokens', () => {
     expect(after.find((k) => k.kid === rotated[0])).toMatchObject({ alg: 'ES256', status: 'active' });
     const oldEs = before.find((k) => k.alg === 'ES256' && k.status === 'active')!;
     expect(after.find((k) => k.kid === oldEs.kid)?.status).toBe('retired');
-    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED\s+ORIGIN$/);
+    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED\s+REMOVED AFTER\s+ORIGIN$/);
   });
 
   it('creates, lists and revokes an initial access token', async () => {
@@ -224,11 +224,11 @@ describe('audit log', () => {
     type Page = { entries: { action: string; actor: string }[]; next_before: string | null };
     let page: Page = { entries: [], next_before: null };
     for (let i = 0; i < 50 && !page.entries.length; i++) {
-      page = await okJson<Page>(['audit-log', '--action', 'POST /api/keys/rotate', '--actor', 'client:admin']);
+      page = await okJson<Page>(['audit-log', '--action', 'signing_key.rotate', '--actor', 'client:admin']);
       if (!page.entries.length) await new Promise((r) => setTimeout(r, 100));
     }
     expect(page.entries.length).toBeGreaterThan(0);
-    expect(page.entries.every((e) => e.action === 'POST /api/keys/rotate' && e.actor === 'client:admin')).toBe(true);
+    expect(page.entries.every((e) => e.action === 'signing_key.rotate' && e.actor === 'client:admin')).toBe(true);
 
     const one = await ok(['audit-log', '--limit', '1']);
     expect(one.split('\n')[0]).toMatch(/^AT\s+ACTOR\s+ACTION\s+TARGET\s+IP\s+DETAILS$/);
@@ -236,7 +236,8 @@ describe('audit log', () => {
     expect(next).toBeDefined();
     const older = await okJson<Page>(['audit-log', '--limit', '5', '--before', next!]);
     expect(older.entries.every((e) => Date.parse((e as unknown as { at: string }).at) < Date.parse(next!))).toBe(true);
-    expect(await ok(['audit-log', '--action', 'no.such.action'])).toBe('(none)');
+    expect(await ok(['audit-log', '--action', 'client.end_previous_secret'])).toBe('(none)');
+    expectOneLineError(await keyforge(['audit-log', '--action', 'no.such.action']), 1, /action must be one of .* \(HTTP 400\)$/);
     expectOneLineError(await keyforge(['audit-log', '--before', 'yesterday-ish']), 2, /--before must be a date/);
     expectOneLineError(await keyforge(['audit-log', '--limit', '501']), 1, /limit must be <= 500 \(HTTP 400\)$/);
   });

@@ -7,6 +7,7 @@ import {
   type ApplicationDetail, type ApplicationInput, type ApplicationSummary, type IssuedCredentials,
   type KeySet, type KeySetInput, type KeyType,
 } from '../applications/index.js';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../applications/secret-rotation.js';
 import { assertValid, compile, notFound, readJson } from '../http/index.js';
 import type { Services } from '../services.js';
 
@@ -79,6 +80,18 @@ const validateCreate = compile<ApplicationInput>(createApplicationSchema);
 const validateUpdate = compile<Partial<ApplicationInput>>(updateApplicationSchema);
 const validateGenerate = compile<KeySetInput>(generateKeysSchema);
 const validateKeySetPatch = compile<Partial<KeySetInput>>(updateKeySetSchema);
+export const rotateSecretSchema = {
+  type: 'object',
+  properties: {
+    grace_seconds: {
+      type: 'integer', minimum: 0, maximum: MAX_GRACE_SECONDS,
+      description: `How long the current secret keeps working beside the new one (default ${DEFAULT_GRACE_SECONDS}: 24 h)`,
+    },
+  },
+  additionalProperties: false,
+} as const;
+export const validateRotateSecret = compile<{ grace_seconds?: number }>(rotateSecretSchema);
+
 const validateNewToken = compile<{ client_secret: string; scopes?: string[] }>(newTokenSchema);
 
 export function presentKeySet(k: KeySet) {
@@ -89,6 +102,7 @@ export function presentKeySet(k: KeySet) {
     access_token_ttl: k.access_token_ttl,
     created_at: k.created_at,
     secret_updated_at: k.secret_updated_at,
+    ...(k.previous_secret_expires_at ? { previous_secret_expires_at: k.previous_secret_expires_at } : {}),
   };
 }
 
@@ -205,6 +219,18 @@ export function applicationRoutes(router: Router, s: Services): void {
     ctx.body = presentCredentials(issued);
   });
 
+  router.post('/applications/:id/keys/:keyType/rotate-secret', async (ctx) => {
+    const body = ctx.request.length ? await readJson(ctx) : {};
+    assertValid(validateRotateSecret, body);
+    const issued = await apps.rotateSecret(ctx.params['id']!, keyTypeOf(ctx), body.grace_seconds);
+    noStore(ctx);
+    ctx.body = presentCredentials(issued);
+  });
+
+  router.post('/applications/:id/keys/:keyType/end-previous-secret', async (ctx) => {
+    ctx.body = presentKeySet(await apps.endPreviousSecret(ctx.params['id']!, keyTypeOf(ctx)));
+  });
+
   router.post('/applications/:id/keys/:keyType/token', async (ctx) => {
     const type = keyTypeOf(ctx);
     const body = await readJson(ctx);
@@ -281,6 +307,21 @@ export const applicationsOpenApi = {
         responses: { 200: { description: 'New secret and token', ...json(ref('Credentials')) }, ...errors },
       },
     },
+    '/applications/{id}/keys/{keyType}/rotate-secret': {
+      parameters: [idParam, keyTypeParam],
+      post: {
+        summary: 'Rotate the consumer secret without downtime: a new secret works at once, the current one keeps working until grace_seconds (default 24 h) end; issued tokens stay valid; returns a first token',
+        requestBody: { required: false, ...json(rotateSecretSchema) },
+        responses: { 200: { description: 'New secret and token; previous_secret_expires_at says when the old one stops', ...json(ref('Credentials')) }, ...errors },
+      },
+    },
+    '/applications/{id}/keys/{keyType}/end-previous-secret': {
+      parameters: [idParam, keyTypeParam],
+      post: {
+        summary: 'End a rotation\'s grace period now: the previous secret stops working',
+        responses: { 200: { description: 'The key set', ...json(ref('KeySet')) }, ...errors },
+      },
+    },
     '/applications/{id}/keys/{keyType}/token': {
       parameters: [idParam, keyTypeParam],
       post: {
@@ -323,6 +364,7 @@ export const applicationsOpenApi = {
         access_token_ttl: { type: 'integer' },
         created_at: keyDate,
         secret_updated_at: keyDate,
+        previous_secret_expires_at: { ...keyDate, description: 'During a secret rotation: when the previous secret stops working' },
       },
     },
     IssuedToken: {

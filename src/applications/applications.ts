@@ -12,6 +12,14 @@ import {
 } from './model.js';
 import { requestTokens, type IssuedToken, type TokenIssue } from './token-issuer.js';
 import {
+  DEFAULT_GRACE_SECONDS, previousSecretExpiresAt, rotatedMetadata, withoutPreviousSecret,
+} from './secret-rotation.js';
+
+function previousSecretView(m: Record<string, unknown>): { previous_secret_expires_at?: Date } {
+  const at = previousSecretExpiresAt(m);
+  return at === undefined ? {} : { previous_secret_expires_at: new Date(at * 1000) };
+}
+import {
   checkDescription, checkName, checkScopes, checkSubscriptions, checkTokenType, checkTtl,
   InvalidInput, subscribedScopes,
 } from './validation.js';
@@ -33,6 +41,8 @@ export interface KeySet {
   access_token_ttl: number;
   created_at: Date;
   secret_updated_at: Date;
+  /** During a rotation's grace period: when the previous secret stops working. */
+  previous_secret_expires_at?: Date;
 }
 
 export interface ApplicationSummary {
@@ -131,8 +141,10 @@ export class Applications {
 
   async #client(ref: KeySetRef | undefined): Promise<ClientMetadata | undefined> {
     if (!ref) return undefined;
-    const found = await this.#clients.find(ref.client_id);
-    return found ? { ...(found as ClientMetadata) } : undefined;
+    // The stored record, not the briefly cached one: what the key set shows (a rotation's end)
+    // must be the same on every instance.
+    const doc = await this.#s.store.collections.clients.findOne({ _id: ref.client_id });
+    return doc && doc.metadata['disabled'] !== true ? { ...(doc.metadata as ClientMetadata) } : undefined;
   }
 
   async #doc(id: string): Promise<ApplicationDoc> {
@@ -176,6 +188,7 @@ export class Applications {
       access_token_ttl: typeof ttl === 'number' ? ttl : DEFAULT_TTL,
       created_at: ref.created_at,
       secret_updated_at: ref.secret_updated_at,
+      ...previousSecretView(metadata),
     };
   }
 
@@ -444,15 +457,51 @@ export class Applications {
     const coll = await this.#ready();
     const { ref, metadata } = await this.#keySetOf(id, type);
     const secret = newSecret();
-    await this.#clients.upsert(ref.client_id, { ...metadata, client_secret: secret }, 0);
+    // A previous secret still in its grace period stops too: regenerating means "stop the old ones".
+    await this.#clients.upsert(ref.client_id, { ...withoutPreviousSecret(metadata), client_secret: secret }, 0);
     await this.#s.tokens.revokeAllForClient(ref.client_id);
     const now = new Date();
     await coll.updateOne(
       { _id: id, [`keys.${type}.client_id`]: ref.client_id },
       { $set: { [`keys.${type}.secret_updated_at`]: now, updated_at: now } },
     );
-    const keySet = this.#keySet(type, { ...ref, secret_updated_at: now }, metadata);
+    const keySet = this.#keySet(type, { ...ref, secret_updated_at: now }, withoutPreviousSecret(metadata));
     return this.#withTokens(keySet, secret, keySet.scopes);
+  }
+
+  /** The stored metadata, not this process's briefly cached copy: a rotation must build on the latest secret. */
+  async #freshMetadata(clientId: string): Promise<ClientMetadata> {
+    const doc = await this.#s.store.collections.clients.findOne({ _id: clientId });
+    if (!doc) throw notFound('the key set\'s client no longer exists');
+    return { ...(doc.metadata as ClientMetadata) };
+  }
+
+  /**
+   * A new secret without downtime: it works at once, the current one keeps working for
+   * `graceSeconds`, and tokens already issued stay valid until they expire.
+   */
+  async rotateSecret(id: string, type: KeyType, graceSeconds = DEFAULT_GRACE_SECONDS): Promise<IssuedCredentials> {
+    const coll = await this.#ready();
+    const { ref } = await this.#keySetOf(id, type);
+    const secret = newSecret();
+    const next = rotatedMetadata(await this.#freshMetadata(ref.client_id), secret, graceSeconds);
+    await this.#clients.upsert(ref.client_id, next, 0);
+    const now = new Date();
+    await coll.updateOne(
+      { _id: id, [`keys.${type}.client_id`]: ref.client_id },
+      { $set: { [`keys.${type}.secret_updated_at`]: now, updated_at: now } },
+    );
+    const keySet = this.#keySet(type, { ...ref, secret_updated_at: now }, next);
+    return this.#withTokens(keySet, secret, keySet.scopes);
+  }
+
+  /** The previous secret of a rotation stops now instead of at the end of its grace period. */
+  async endPreviousSecret(id: string, type: KeyType): Promise<KeySet> {
+    await this.#ready();
+    const { ref } = await this.#keySetOf(id, type);
+    const next = withoutPreviousSecret(await this.#freshMetadata(ref.client_id));
+    await this.#clients.upsert(ref.client_id, next, 0);
+    return this.#keySet(type, ref, next);
   }
 
   /**

@@ -11,6 +11,7 @@ interface KeySet {
   access_token_ttl: number;
   created_at: string;
   secret_updated_at: string;
+  previous_secret_expires_at?: string;
 }
 
 interface Application {
@@ -45,7 +46,7 @@ function showApp(a: Application): string {
 
 function showCredentials(c: Credentials): string {
   const lines = [
-    details({ ...c }, ['key_type', 'consumer_key', 'consumer_secret', 'scopes', 'access_token_ttl']),
+    details({ ...c }, ['key_type', 'consumer_key', 'consumer_secret', 'scopes', 'access_token_ttl', 'previous_secret_expires_at']),
     '',
     'The consumer secret is shown only now; store it safely.',
   ];
@@ -136,6 +137,21 @@ export function appCommands(program: Command, io: Io): void {
       const path = `${keyPath(id!, keyType(type))}/regenerate-secret`;
       const c = await (await ctx.admin()).call<Credentials>('POST', path);
       ctx.print(c, () => showCredentials(c));
+    }));
+
+  keyArgs(keys.command('rotate-secret').description('New consumer secret without downtime: the current one keeps working for the grace period (default 24 h); issued tokens stay valid'))
+    .option('--grace <seconds>', 'how long the current secret keeps working (default 86400)', integer('--grace', 0))
+    .action(action(io, async (ctx, [id, type], opts) => {
+      const path = `${keyPath(id!, keyType(type))}/rotate-secret`;
+      const c = await (await ctx.admin()).call<Credentials>('POST', path, typeof opts['grace'] === 'number' ? { grace_seconds: opts['grace'] } : {});
+      ctx.print(c, () => showCredentials(c));
+    }));
+
+  keyArgs(keys.command('end-previous-secret').description('End a rotation\'s grace period now: the previous secret stops working'))
+    .action(action(io, async (ctx, [id, type]) => {
+      const path = `${keyPath(id!, keyType(type))}/end-previous-secret`;
+      const k = await (await ctx.admin()).call<KeySet>('POST', path);
+      ctx.print(k, () => `the previous secret of the ${type} keys of ${id} no longer works`);
     }));
 
   keyArgs(keys.command('revoke-tokens').description('Revoke every token of the key set'))

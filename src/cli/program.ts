@@ -10,6 +10,7 @@ import { auditCommands } from './audit-commands.js';
 import type { Io } from './context.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, oneLine } from './errors.js';
 import { loginCommands } from './login-commands.js';
+import { clientCommands } from './client-commands.js';
 import { serverCommands } from './server-commands.js';
 import { tokenCommands } from './token-commands.js';
 
@@ -57,6 +58,7 @@ Exit codes: 0 success, 1 failure (one line "error: <reason>" on stderr), 2 usage
   apiCommands(program, io);
   appCommands(program, io);
   serverCommands(program, io);
+  clientCommands(program, io);
   auditCommands(program, io);
   return program;
 }

@@ -6,7 +6,8 @@ import {
   isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, TOKEN_TYPES,
   type ApplicationDetail, type ApplicationInput, type IssuedCredentials, type IssuedToken, type KeyType, type TokenType,
 } from '../applications/index.js';
-import { notFound } from '../http/index.js';
+import { HttpError, notFound } from '../http/index.js';
+import { MAX_GRACE_SECONDS } from '../applications/secret-rotation.js';
 import { audit, formOf, redirectWithFlash, renderPage, seeOther, type Portal } from './context.js';
 import type { FormFields } from './form.js';
 import { collectErrors, hasErrors, parseSeconds, sentence, type FieldErrors } from './form-errors.js';
@@ -32,8 +33,10 @@ interface PanelForms {
 
 /** What is shown once, right after it was created: the secret (if new) and the tokens. */
 interface OneTimeResult {
-  kind: 'generated' | 'regenerated' | 'token';
+  kind: 'generated' | 'regenerated' | 'rotated' | 'token';
   consumerKey: string;
+  /** After a rotation: when the previous secret stops working. */
+  previousUntil?: Date;
   consumerSecret?: string;
   tokens: IssuedToken[];
   tokenError?: string;
@@ -96,7 +99,7 @@ function keyTypeParam(ctx: Context): KeyType {
 /** New credentials as the page shows them once: key, secret, first tokens (or why none). */
 function oneTimeResult(
   type: KeyType,
-  kind: 'generated' | 'regenerated',
+  kind: 'generated' | 'regenerated' | 'rotated',
   issued: IssuedCredentials,
 ): { type: KeyType } & OneTimeResult {
   return {
@@ -105,6 +108,7 @@ function oneTimeResult(
     consumerKey: issued.key_set.consumer_key,
     consumerSecret: issued.consumer_secret,
     tokens: issued.tokens,
+    ...(issued.key_set.previous_secret_expires_at ? { previousUntil: issued.key_set.previous_secret_expires_at } : {}),
     ...(issued.token_error ? { tokenError: sentence(issued.token_error.description) } : {}),
   };
 }
@@ -299,6 +303,25 @@ export function applicationPages(router: Router, p: Portal): void {
     audit(p, ctx, 'keys.regenerate_secret', ctx.params['id'], { key_type: type, client_id: issued.key_set.consumer_key });
     noStore(ctx);
     await showPage(ctx, await apps.get(ctx.params['id']!), { tab: type, result: oneTimeResult(type, 'regenerated', issued) });
+  });
+
+  router.post('/applications/:id/keys/:keyType/rotate-secret', async (ctx) => {
+    const type = keyTypeParam(ctx);
+    const hours = formOf(ctx).text('grace_hours').trim() || '24';
+    if (!/^\d{1,3}$/.test(hours) || Number(hours) > MAX_GRACE_SECONDS / 3600) {
+      throw new HttpError(400, 'invalid_request', `The grace period is a whole number of hours from 0 to ${MAX_GRACE_SECONDS / 3600}.`);
+    }
+    const issued = await apps.rotateSecret(ctx.params['id']!, type, Number(hours) * 3600);
+    audit(p, ctx, 'keys.rotate_secret', ctx.params['id'], { key_type: type, client_id: issued.key_set.consumer_key, grace_seconds: Number(hours) * 3600 });
+    noStore(ctx);
+    await showPage(ctx, await apps.get(ctx.params['id']!), { tab: type, result: oneTimeResult(type, 'rotated', issued) });
+  });
+
+  router.post('/applications/:id/keys/:keyType/end-previous-secret', async (ctx) => {
+    const type = keyTypeParam(ctx);
+    const keySet = await apps.endPreviousSecret(ctx.params['id']!, type);
+    audit(p, ctx, 'keys.end_previous_secret', ctx.params['id'], { key_type: type, client_id: keySet.consumer_key });
+    await showPage(ctx, await apps.get(ctx.params['id']!), { tab: type });
   });
 
   router.post('/applications/:id/keys/:keyType/settings', async (ctx) => {

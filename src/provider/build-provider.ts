@@ -17,6 +17,7 @@ import {
 } from './client-metadata.js';
 import { initialAccessTokenOf, managedClientMetadataOf, registrationBodyOf } from './internals.js';
 import { urlsFromIssuer } from './issuer-urls.js';
+import { ClientSecretCheck, type SecretHolder } from '../applications/secret-rotation.js';
 import { registrationPolicy } from './registration-policy.js';
 import { resourceIndicatorsFeature } from './resource-indicators.js';
 import { providerResponses } from './provider-responses.js';
@@ -136,12 +137,17 @@ export function buildProvider(d: ProviderDeps): Provider {
   provider.maxIpsCount = config.trustProxyHops;
   urlsFromIssuer(provider);
 
-  // Secrets are stored as keyed hashes (see store/oidc-adapter); compare against that.
+  // Secrets are stored as keyed hashes (see store/oidc-adapter), with a previous one during a
+  // rotation's grace period (see applications/secret-rotation); compare against those.
   const hasher = d.hasher;
+  const secretCheck = new ClientSecretCheck(hasher, async (id) => {
+    const doc = await d.clients.findOne({ _id: id }, { projection: { metadata: 1 } });
+    return doc && doc.metadata['disabled'] !== true ? doc.metadata : undefined;
+  });
   (provider.Client.prototype as unknown as {
-    compareClientSecret(this: { clientSecret?: string }, actual: string): boolean;
+    compareClientSecret(this: SecretHolder, actual: string): Promise<boolean>;
   }).compareClientSecret = function compareHashedSecret(actual) {
-    return typeof this.clientSecret === 'string' && hasher.verify(actual, this.clientSecret);
+    return secretCheck.verify(actual, this);
   };
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

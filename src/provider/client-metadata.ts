@@ -18,6 +18,9 @@ export const EXTRA_CLIENT_METADATA = [
   'application_id',
   // Set from the initial access token at registration; bounds every RFC 7592 update.
   'registration_policy',
+  // A rotated secret's hash and its end (applications/secret-rotation); never registrable.
+  'previous_client_secret',
+  'previous_client_secret_expires_at',
 ] as const;
 
 /**

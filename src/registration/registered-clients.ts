@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
+
 import type { Collection, Filter } from 'mongodb';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { badRequest, notFound } from '../http/index.js';
 import { revokeTokens, type ClientRecord, type Collections, type ModelRecord } from '../store/index.js';
 import { isRegistrationPolicy, type RegistrationPolicy } from './policy.js';
+import {
+  DEFAULT_GRACE_SECONDS, previousSecretExpiresAt, rotatedMetadata, withoutPreviousSecret,
+} from '../applications/secret-rotation.js';
 
 export type ClientSource = 'registration' | 'application' | 'system';
 
@@ -19,6 +24,8 @@ export interface ClientView {
   application_id?: string;
   key_type?: string;
   registration_policy?: RegistrationPolicy;
+  /** During a secret rotation's grace period: when the previous secret stops working. */
+  previous_secret_expires_at?: Date;
   created_at?: Date;
   updated_at?: Date;
 }
@@ -80,6 +87,7 @@ export class RegisteredClients {
       ...str('application_id'),
       ...str('key_type'),
       ...(isRegistrationPolicy(m['registration_policy']) ? { registration_policy: m['registration_policy'] } : {}),
+      ...(previousSecretExpiresAt(m) !== undefined ? { previous_secret_expires_at: new Date(previousSecretExpiresAt(m)! * 1000) } : {}),
       ...(doc.created_at ? { created_at: doc.created_at } : {}),
       ...(doc.updated_at ? { updated_at: doc.updated_at } : {}),
     };
@@ -137,6 +145,36 @@ export class RegisteredClients {
   async revokeRegistrationAccessTokens(id: string): Promise<number> {
     const r = await this.#rats.deleteMany({ 'payload.clientId': id });
     return r.deletedCount;
+  }
+
+  /** A registered client that uses a secret (application key sets have their own levers). */
+  async #secretClient(id: string): Promise<ClientRecord> {
+    const doc = await this.#changeable(id);
+    const m = doc.metadata as Record<string, unknown>;
+    if (typeof m['application_id'] === 'string') {
+      throw badRequest('application key sets are managed through /applications');
+    }
+    if (typeof m['client_secret'] !== 'string') throw badRequest('the client authenticates with a key, not a secret');
+    return doc;
+  }
+
+  /**
+   * A new secret, shown once; the current one keeps working for `graceSeconds`. Tokens
+   * already issued stay valid until they expire.
+   */
+  async rotateSecret(id: string, graceSeconds = DEFAULT_GRACE_SECONDS): Promise<{ client_secret: string; previous_secret_expires_at: Date }> {
+    const doc = await this.#secretClient(id);
+    const secret = randomBytes(32).toString('base64url');
+    const next = rotatedMetadata(doc.metadata as Record<string, unknown>, secret, graceSeconds);
+    await this.#d.clientAdapter.upsert(id, next as AdapterPayload, 0);
+    return { client_secret: secret, previous_secret_expires_at: new Date(previousSecretExpiresAt(next)! * 1000) };
+  }
+
+  /** The previous secret stops now. */
+  async endPreviousSecret(id: string): Promise<ClientView> {
+    const doc = await this.#secretClient(id);
+    await this.#d.clientAdapter.upsert(id, withoutPreviousSecret(doc.metadata as Record<string, unknown>) as AdapterPayload, 0);
+    return this.get(id);
   }
 
   /** Every earlier registration access token stops working; the new value is shown once. */
