@@ -97,6 +97,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
     {
       config, registry, adapter, hasher, tokens, log, metrics, health, audit,
       clients: store.collections.clients,
+      replays: store.collections.model('ReplayDetection'),
       registrationPolicies: initialAccessTokens,
     },
     signingKeys,

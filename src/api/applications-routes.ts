@@ -26,6 +26,10 @@ const applicationProperties = {
     uniqueItems: true,
     description: 'Identifiers of the APIs the application subscribes to',
   },
+  require_dpop: {
+    type: 'boolean',
+    description: 'Key sets get DPoP-bound tokens only (RFC 9449): a token request without a DPoP proof is refused',
+  },
 } as const;
 
 const scopes = {
@@ -103,6 +107,7 @@ export function presentKeySet(k: KeySet) {
     created_at: k.created_at,
     secret_updated_at: k.secret_updated_at,
     ...(k.previous_secret_expires_at ? { previous_secret_expires_at: k.previous_secret_expires_at } : {}),
+    dpop_bound: k.dpop_bound,
   };
 }
 
@@ -114,6 +119,7 @@ export function presentApplication(a: ApplicationSummary | ApplicationDetail) {
     token_type: a.token_type,
     access_token_ttl: a.access_token_ttl,
     subscriptions: a.subscriptions,
+    require_dpop: a.require_dpop,
     key_sets: a.key_sets.map((k) => KEY_TYPE_CLAIM[k]),
     ...(a.deleting ? { deleting: true } : {}),
     ...('keys' in a
@@ -365,6 +371,7 @@ export const applicationsOpenApi = {
         created_at: keyDate,
         secret_updated_at: keyDate,
         previous_secret_expires_at: { ...keyDate, description: 'During a secret rotation: when the previous secret stops working' },
+        dpop_bound: { type: 'boolean', description: 'Tokens are DPoP-bound (RFC 9449): requests need a DPoP proof' },
       },
     },
     IssuedToken: {

@@ -43,6 +43,8 @@ export interface KeySet {
   secret_updated_at: Date;
   /** During a rotation's grace period: when the previous secret stops working. */
   previous_secret_expires_at?: Date;
+  /** Its tokens are DPoP-bound: a token request without a proof is refused. */
+  dpop_bound: boolean;
 }
 
 export interface ApplicationSummary {
@@ -52,6 +54,8 @@ export interface ApplicationSummary {
   token_type: TokenType;
   access_token_ttl: number;
   subscriptions: string[];
+  /** Key sets get DPoP-bound tokens only. */
+  require_dpop: boolean;
   /** Key sets whose client exists. */
   key_sets: KeyType[];
   /** An interrupted delete: deleting it again finishes the job. */
@@ -169,6 +173,7 @@ export class Applications {
       token_type: doc.token_type,
       access_token_ttl: doc.access_token_ttl,
       subscriptions: doc.subscriptions,
+      require_dpop: doc.require_dpop === true,
       key_sets: KEY_TYPES.filter((k) => {
         const ref = doc.keys[k];
         return ref !== undefined && liveClients.has(ref.client_id);
@@ -189,6 +194,7 @@ export class Applications {
       created_at: ref.created_at,
       secret_updated_at: ref.secret_updated_at,
       ...previousSecretView(metadata),
+      dpop_bound: metadata['dpop_bound_access_tokens'] === true,
     };
   }
 
@@ -240,6 +246,7 @@ export class Applications {
       token_type: checkTokenType(input.token_type),
       access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_TTL, this.maxAccessTokenTtl),
       subscriptions: checkSubscriptions(input.subscriptions ?? [], this.#s.registry),
+      require_dpop: input.require_dpop === true,
       keys: {},
       created_at: new Date(),
       updated_at: new Date(),
@@ -275,6 +282,7 @@ export class Applications {
     if (patch.subscriptions !== undefined) {
       next.subscriptions = checkSubscriptions(patch.subscriptions, this.#s.registry);
     }
+    if (patch.require_dpop !== undefined) next.require_dpop = patch.require_dpop === true;
     if (next.name_key !== doc.name_key) await this.#assertNameFree(next.name, id);
 
     const ttlChanged = next.access_token_ttl !== doc.access_token_ttl;
@@ -290,6 +298,7 @@ export class Applications {
       token_type: next.token_type,
       access_token_ttl: next.access_token_ttl,
       subscriptions: next.subscriptions,
+      require_dpop: next.require_dpop === true,
       updated_at: next.updated_at,
     };
     try {
@@ -315,6 +324,7 @@ export class Applications {
       access_token_ttl: ttl,
       key_type: KEY_TYPE_CLAIM[type],
       application_id: app._id,
+      dpop_bound_access_tokens: app.require_dpop === true,
     };
   }
 

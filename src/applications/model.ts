@@ -19,6 +19,8 @@ export interface ApplicationInput {
   token_type: TokenType;
   access_token_ttl?: number;
   subscriptions?: string[];
+  /** RFC 9449: the key sets get DPoP-bound tokens only (their clients' dpop_bound_access_tokens). */
+  require_dpop?: boolean;
 }
 
 export interface KeySetInput {
@@ -43,6 +45,8 @@ export interface ApplicationDoc {
   access_token_ttl: number;
   /** API identifiers; their scopes bound what the key sets may be given. */
   subscriptions: string[];
+  /** Absent on records from before DPoP: false. */
+  require_dpop?: boolean;
   keys: Partial<Record<KeyType, KeySetRef>>;
   /** Set before the clients are destroyed, so an interrupted delete can be finished. */
   deleting?: boolean;

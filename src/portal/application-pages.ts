@@ -18,6 +18,7 @@ interface AppValues {
   token_type: string;
   access_token_ttl: string;
   subscriptions: string[];
+  require_dpop: boolean;
 }
 
 interface KeyFormValues {
@@ -63,6 +64,7 @@ function appValuesFrom(form: FormFields): AppValues {
     token_type: form.text('token_type'),
     access_token_ttl: form.text('access_token_ttl'),
     subscriptions: form.all('subscriptions'),
+    require_dpop: form.text('require_dpop') === 'true',
   };
 }
 
@@ -73,6 +75,7 @@ function appValuesOf(app: ApplicationDetail): AppValues {
     token_type: app.token_type,
     access_token_ttl: String(app.access_token_ttl),
     subscriptions: app.subscriptions,
+    require_dpop: app.require_dpop,
   };
 }
 
@@ -87,6 +90,7 @@ function appInputFrom(values: AppValues, errors: FieldErrors): ApplicationInput 
     token_type: values.token_type as TokenType,
     access_token_ttl: ttl,
     subscriptions: values.subscriptions,
+    require_dpop: values.require_dpop,
   };
 }
 
@@ -209,7 +213,7 @@ export function applicationPages(router: Router, p: Portal): void {
 
   router.get('/applications/new', async (ctx) => {
     await formPage(ctx, {
-      values: { name: '', description: '', token_type: 'JWT', access_token_ttl: '3600', subscriptions: [] },
+      values: { name: '', description: '', token_type: 'JWT', access_token_ttl: '3600', subscriptions: [], require_dpop: false },
       errors: {},
     });
   });

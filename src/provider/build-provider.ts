@@ -7,7 +7,7 @@ import type { Config } from '../config/index.js';
 import type { KeySet, SigningAlg } from '../keys/index.js';
 import type { DatabaseHealth, Metrics } from '../ops/index.js';
 import { isDatabaseUnavailable } from '../ops/index.js';
-import { hashToken, type ClientRecord, type SecretHasher } from '../store/index.js';
+import { hashToken, type ClientRecord, type ModelRecord, type SecretHasher } from '../store/index.js';
 import type { Collection } from 'mongodb';
 import type { TokenStore } from '../tokens/token-store.js';
 import type { RegistrationPolicy } from '../registration/policy.js';
@@ -17,6 +17,7 @@ import {
 } from './client-metadata.js';
 import { initialAccessTokenOf, managedClientMetadataOf, registrationBodyOf } from './internals.js';
 import { urlsFromIssuer } from './issuer-urls.js';
+import { atomicReplayDetection, dpopFeature, dpopTokenErrors, DPOP_PROOF_ALGS } from './dpop.js';
 import { ClientSecretCheck, type SecretHolder } from '../applications/secret-rotation.js';
 import { registrationPolicy } from './registration-policy.js';
 import { resourceIndicatorsFeature } from './resource-indicators.js';
@@ -37,6 +38,8 @@ export interface ProviderDeps {
   health: DatabaseHealth;
   audit: AuditLog;
   clients: Collection<ClientRecord>;
+  /** Where DPoP proof and client assertion jtis are claimed (see dpop.ts). */
+  replays?: Collection<ModelRecord>;
   /** Initial access token policies (src/registration). */
   registrationPolicies: {
     policyOf(initialAccessToken: string): Promise<RegistrationPolicy | undefined>;
@@ -66,6 +69,7 @@ export function buildProvider(d: ProviderDeps): Provider {
     responseTypes: ['none'],
     enabledJWA: {
       clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
+      dPoPSigningAlgValues: [...DPOP_PROOF_ALGS],
     },
     extraClientMetadata: {
       properties: [...EXTRA_CLIENT_METADATA],
@@ -88,6 +92,7 @@ export function buildProvider(d: ProviderDeps): Provider {
             iat: Number(p['iat']),
             exp: typeof p['exp'] === 'number' ? p['exp'] : undefined,
             key_type: typeof p['key_type'] === 'string' ? p['key_type'] : undefined,
+            jkt: (p['cnf'] as { jkt?: string } | undefined)?.jkt,
           });
         },
       },
@@ -99,6 +104,7 @@ export function buildProvider(d: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      dPoP: dpopFeature({ requireNonce: config.dpopRequireNonce, keyEncryptionSecret: config.keyEncryptionSecret }),
       // Ours, in src/tokens: they handle JWTs too, which oidc-provider refuses.
       introspection: { enabled: false },
       revocation: { enabled: false },
@@ -136,6 +142,8 @@ export function buildProvider(d: ProviderDeps): Provider {
   provider.proxy = config.trustProxyHops > 0;
   provider.maxIpsCount = config.trustProxyHops;
   urlsFromIssuer(provider);
+  if (d.replays) atomicReplayDetection(provider, d.replays);
+  dpopTokenErrors(provider);
 
   // Secrets are stored as keyed hashes (see store/oidc-adapter), with a previous one during a
   // rotation's grace period (see applications/secret-rotation); compare against those.

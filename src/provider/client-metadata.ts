@@ -53,6 +53,8 @@ const clientMetadataSchema = {
       expects: 'scope names separated by single spaces, each 1 to 128 printable ASCII characters without quotes or backslashes',
     },
     access_token_strategy: { type: 'string', enum: ['jwt', 'opaque'] },
+    // RFC 9449 §5.2: true = every token request must carry a DPoP proof.
+    dpop_bound_access_tokens: { type: 'boolean' },
     access_token_ttl: {
       type: 'integer',
       not: { const: 0 },

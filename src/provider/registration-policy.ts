@@ -19,7 +19,7 @@ const ACCEPTED = new Set([
   'client_id', 'client_id_issued_at', 'client_secret', 'client_secret_expires_at',
   'client_name', 'contacts', 'grant_types', 'response_types', 'redirect_uris',
   'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg', 'jwks', 'scope',
-  'access_token_strategy', 'access_token_ttl',
+  'access_token_strategy', 'access_token_ttl', 'dpop_bound_access_tokens',
 ]);
 
 /**

@@ -20,6 +20,8 @@ export interface ClientView {
   scope?: string;
   access_token_strategy?: string;
   access_token_ttl?: number;
+  /** RFC 9449: the client gets DPoP-bound tokens only. */
+  dpop_bound_access_tokens?: boolean;
   token_endpoint_auth_method?: string;
   application_id?: string;
   key_type?: string;
@@ -83,6 +85,7 @@ export class RegisteredClients {
       ...str('scope'),
       ...str('access_token_strategy'),
       ...(typeof m['access_token_ttl'] === 'number' ? { access_token_ttl: m['access_token_ttl'] } : {}),
+      ...(m['dpop_bound_access_tokens'] === true ? { dpop_bound_access_tokens: true } : {}),
       ...str('token_endpoint_auth_method'),
       ...str('application_id'),
       ...str('key_type'),
