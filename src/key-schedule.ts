@@ -20,7 +20,7 @@ export function keyScheduleOptions(s: Services) {
 }
 
 /** Scheduled rotation (KEY_ROTATION_DAYS) and removal of spent keys, in every instance. */
-export function startKeySchedule(s: Services): () => void {
+export function startKeySchedule(s: Services): () => Promise<void> {
   return startRotationTask({
     ...keyScheduleOptions(s),
     everyMs: s.config.configRefreshSeconds * 1000,

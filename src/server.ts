@@ -106,7 +106,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     services,
     async close() {
       clearInterval(refresher);
-      stopKeySchedule();
+      await stopKeySchedule();
       stopSweeper();
       stopRevocationSync();
       await services.limiter.close();

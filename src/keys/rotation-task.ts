@@ -11,13 +11,16 @@ export interface RotationTaskDeps extends RotationScheduleOptions {
   onError: (err: unknown) => void;
 }
 
-/** Runs the schedule on a timer in every instance; returns the function that stops it. */
-export function startRotationTask(d: RotationTaskDeps): () => void {
+/** Runs the schedule on a timer in every instance; returns the function that stops it (after a run in progress). */
+export function startRotationTask(d: RotationTaskDeps): () => Promise<void> {
   const schedule = new RotationSchedule(d);
-  let running = false;
+  let running: Promise<void> | undefined;
   const run = async () => {
     if (running) return;
-    running = true;
+    running = once();
+    await running;
+  };
+  const once = async () => {
     try {
       const result = await schedule.tick();
       for (const r of result.rotated) d.log.info({ alg: r.alg, kid: r.kid }, 'signing key rotated on schedule');
@@ -27,11 +30,14 @@ export function startRotationTask(d: RotationTaskDeps): () => void {
     } catch (err) {
       d.onError(err);
     } finally {
-      running = false;
+      running = undefined;
     }
   };
   void run();
   const timer = setInterval(() => void run(), d.everyMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
