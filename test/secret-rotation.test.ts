@@ -201,6 +201,24 @@ describe('the CLI', () => {
     expect((await cli(['clients', 'end-previous-secret', c.client_id], dir)).code).toBe(0);
     expect(await works(b, c.client_id, c.client_secret)).toBe(false);
   });
+
+  it('turns "require DPoP" on and off for an application', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keyforge-cli-dpop-'));
+    expect((await cli(['login', '--url', a.url, '--client-id', 'admin', '--client-secret', ADMIN_SECRET], dir)).code).toBe(0);
+    const created = await cli(['--json', 'apps', 'create', '--name', 'cli dpop', '--token-type', 'JWT', '--subscribe', ORDERS, '--require-dpop'], dir);
+    expect(created.code, created.stderr).toBe(0);
+    const app = JSON.parse(created.stdout) as { id: string; require_dpop: boolean };
+    expect(app.require_dpop).toBe(true);
+    const keys = await cli(['--json', 'keys', 'generate', app.id, 'production', '--scope', 'orders:read'], dir);
+    const k = JSON.parse(keys.stdout) as { consumer_key: string; consumer_secret: string; dpop_bound: boolean };
+    expect(k.dpop_bound).toBe(true);
+    expect((await tokenRequest(a.url, k.consumer_key, k.consumer_secret)).body.error).toBe('invalid_dpop_proof');
+    const off = await cli(['--json', 'apps', 'update', app.id, '--no-require-dpop'], dir);
+    expect(JSON.parse(off.stdout).require_dpop).toBe(false);
+    expect(await works(a, k.consumer_key, k.consumer_secret)).toBe(true);
+    // Neither flag: unchanged.
+    expect(JSON.parse((await cli(['--json', 'apps', 'update', app.id, '--description', 'x'], dir)).stdout).require_dpop).toBe(false);
+  });
 });
 
 // Basic auth helper kept in use for a malformed-secret probe.
