@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 
 import { createApp } from './app.js';
+import { startKeySchedule } from './key-schedule.js';
 import { ensureAdminClient, ensureEnvInitialAccessToken } from './bootstrap.js';
 import { DEV_KEY_ENCRYPTION_SECRET, type Config } from './config/index.js';
 import { failureLogger } from './ops/index.js';
@@ -90,6 +91,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     failureLogger(log, 'reading revocations from other instances failed; token and client caches paused'),
     (clientId) => services.adapter.forgetClient(clientId),
   );
+  const stopKeySchedule = startKeySchedule(services);
   const refresher = setInterval(() => {
     services.holder.refresh().catch(failureLogger(log, 'refreshing keys and APIs failed'));
   }, config.configRefreshSeconds * 1000);
@@ -105,6 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     services,
     async close() {
       clearInterval(refresher);
+      await stopKeySchedule();
       stopSweeper();
       stopRevocationSync();
       await services.limiter.close();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 
 import { createAccountServices, type AccountServices } from './accounts/index.js';
 import { ApiRegistry } from './apis/index.js';
-import { Applications } from './applications/index.js';
+import { Applications, ClientSecretCheck } from './applications/index.js';
 import { AuditLog } from './audit/index.js';
 import type { Config } from './config/index.js';
 import { MANAGEMENT_API_PATH } from './consts/index.js';
@@ -14,7 +14,7 @@ import {
 } from './provider/index.js';
 import { createPortal, type Portal } from './portal/index.js';
 import { InitialAccessTokens, RegisteredClients } from './registration/index.js';
-import { createAdapterFactory, hashToken, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
+import { claimReplay, createAdapterFactory, pruneClientScopes, SecretHasher, type Store } from './store/index.js';
 import { publicJwks, TokenInspector, TokenStore, type AuthClient } from './tokens/index.js';
 import { createUsage, type Usage } from './usage/index.js';
 
@@ -110,11 +110,18 @@ export async function createServices(config: Config, store: Store, log: Logger):
     adminClientId: config.adminClientId,
     issueRegistrationAccessToken: (clientId) => saveRegistrationAccessToken(holder.provider, clientId, CLIENT_METADATA_POLICY),
   });
+  // A disabled client's stored record answers no secret, current or previous.
+  const secretCheck = new ClientSecretCheck(hasher, async (id) => {
+    const doc = await store.collections.clients.findOne({ _id: id }, { projection: { metadata: 1 } });
+    return doc && doc.metadata['disabled'] !== true ? doc.metadata : undefined;
+  });
   const holder: ProviderHolder = new ProviderHolder(
     {
       config, registry, adapter, hasher, tokens, log, metrics, health, audit,
       isClientDisabled: async (id) => Boolean(await store.collections.clients.findOne(
         { _id: id, 'metadata.disabled': true }, { projection: { _id: 1 } })),
+      verifyClientSecret: (presented, client) => secretCheck.verify(presented, client),
+      replays: store.collections.model('ReplayDetection'),
       registrationPolicies: initialAccessTokens,
     },
     signingKeys,
@@ -139,21 +146,9 @@ export async function createServices(config: Config, store: Store, log: Logger):
     config, log, store, hasher, signingKeys, registry, tokens, inspector, holder, adapter, metrics, health,
     audit, limiter, initialAccessTokens, registeredClients, applications, accounts, usage, self,
     findClient: (id) => findProviderClient(holder.provider, id),
-    markAssertionUsed: async (clientId, jti, exp) => {
-      // The record oidc-provider's ReplayDetection keeps for /token (same id, same shape), so
-      // an assertion spent at any endpoint is spent at all of them.
-      const coll = store.collections.model('ReplayDetection');
-      try {
-        await coll.insertOne({
-          _id: hashToken(hashToken(`${clientId}${jti}`)),
-          payload: { kind: 'ReplayDetection', iss: clientId, iat: Math.floor(Date.now() / 1000), exp },
-          expiresAt: new Date(exp * 1000),
-        });
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    // The record oidc-provider's ReplayDetection keeps for /token (see store/replay-claims), so
+    // an assertion spent at any endpoint is spent at all of them.
+    markAssertionUsed: (clientId, jti, exp) => claimReplay(store.collections.model('ReplayDetection'), clientId, jti, exp),
   };
   return { ...s, portal: createPortal(s) };
 }

@@ -155,7 +155,7 @@ describe('signing keys and initial access tokens', () => {
     expect(after.find((k) => k.kid === rotated[0])).toMatchObject({ alg: 'ES256', status: 'active' });
     const oldEs = before.find((k) => k.alg === 'ES256' && k.status === 'active')!;
     expect(after.find((k) => k.kid === oldEs.kid)?.status).toBe('retired');
-    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED\s+ORIGIN$/);
+    expect((await ok(['signing-keys', 'list'])).split('\n')[0]).toMatch(/^KID\s+ALG\s+STATUS\s+CREATED\s+RETIRED\s+REMOVED AFTER\s+ORIGIN$/);
   });
 
   it('creates, lists and revokes an initial access token', async () => {
@@ -237,6 +237,8 @@ describe('audit log', () => {
     const older = await okJson<Page>(['audit-log', '--limit', '5', '--before', next!]);
     expect(older.entries.every((e) => Date.parse((e as unknown as { at: string }).at) < Date.parse(next!))).toBe(true);
     expect(await ok(['audit-log', '--action', 'client.enable'])).toBe('(none)');
+    expect(await ok(['audit-log', '--action', 'client.end_previous_secret'])).toBe('(none)');
+    expectOneLineError(await keyforge(['audit-log', '--action', 'no.such.action']), 1, /action must be one of .* \(HTTP 400\)$/);
     expectOneLineError(await keyforge(['audit-log', '--before', 'yesterday-ish']), 2, /--before must be a date/);
     expectOneLineError(await keyforge(['audit-log', '--limit', '501']), 1, /limit must be <= 500 \(HTTP 400\)$/);
   });

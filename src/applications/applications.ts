@@ -19,6 +19,14 @@ import { requestTokens, type IssuedToken, type TokenIssue } from './token-issuer
 import {
   checkDescription, checkName, checkScopes, checkSubscriptions, checkTokenType, checkTtl, subscribedScopes,
 } from './validation.js';
+import {
+  DEFAULT_GRACE_SECONDS, previousSecretExpiresAt, rotatedMetadata, withoutPreviousSecret,
+} from './secret-rotation.js';
+
+function previousSecretView(m: Record<string, unknown>): { previous_secret_expires_at?: Date } {
+  const at = previousSecretExpiresAt(m);
+  return at === undefined ? {} : { previous_secret_expires_at: new Date(at * 1000) };
+}
 
 // client_id-safe (RFC 6749 Appendix A: VSCHAR) and long enough that nobody guesses them.
 const newApplicationId = () => randomBytes(12).toString('base64url');
@@ -35,6 +43,10 @@ export interface KeySet {
   access_token_ttl: number;
   created_at: Date;
   secret_updated_at: Date;
+  /** During a rotation's grace period: when the previous secret stops working. */
+  previous_secret_expires_at?: Date;
+  /** Its tokens are DPoP-bound: a token request without a proof is refused. */
+  dpop_bound: boolean;
 }
 
 export interface ApplicationSummary {
@@ -44,6 +56,8 @@ export interface ApplicationSummary {
   token_type: TokenType;
   access_token_ttl: number;
   subscriptions: string[];
+  /** Key sets get DPoP-bound tokens only. */
+  require_dpop: boolean;
   /** Key sets whose client exists. */
   key_sets: KeyType[];
   /** An interrupted delete: deleting it again finishes the job. */
@@ -148,8 +162,10 @@ export class Applications {
 
   async #client(ref: KeySetRef | undefined): Promise<ClientMetadata | undefined> {
     if (!ref) return undefined;
-    const found = await this.#clients.find(ref.client_id);
-    return found ? { ...(found as ClientMetadata) } : undefined;
+    // The stored record, not the briefly cached one: what the key set shows (a rotation's end)
+    // must be the same on every instance.
+    const doc = await this.#s.clients.findOne({ _id: ref.client_id });
+    return doc && doc.metadata['disabled'] !== true ? { ...(doc.metadata as ClientMetadata) } : undefined;
   }
 
   async #doc(id: string): Promise<ApplicationDoc> {
@@ -174,6 +190,7 @@ export class Applications {
       token_type: doc.token_type,
       access_token_ttl: doc.access_token_ttl,
       subscriptions: doc.subscriptions,
+      require_dpop: doc.require_dpop === true,
       key_sets: KEY_TYPES.filter((k) => {
         const ref = doc.keys[k];
         return ref !== undefined && liveClients.has(ref.client_id);
@@ -194,6 +211,8 @@ export class Applications {
       access_token_ttl: typeof ttl === 'number' ? ttl : DEFAULT_ACCESS_TOKEN_TTL,
       created_at: ref.created_at,
       secret_updated_at: ref.secret_updated_at,
+      ...previousSecretView(metadata),
+      dpop_bound: metadata['dpop_bound_access_tokens'] === true,
     };
   }
 
@@ -277,6 +296,7 @@ export class Applications {
       token_type: checkTokenType(input.token_type),
       access_token_ttl: checkTtl(input.access_token_ttl ?? DEFAULT_ACCESS_TOKEN_TTL, this.maxAccessTokenTtl),
       subscriptions: checkSubscriptions(input.subscriptions ?? [], this.#s.registry),
+      require_dpop: input.require_dpop === true,
       keys: {},
       ...(input.owner ? { owner: input.owner.toLowerCase() } : {}),
       created_at: new Date(),
@@ -313,6 +333,7 @@ export class Applications {
     if (patch.subscriptions !== undefined) {
       next.subscriptions = checkSubscriptions(patch.subscriptions, this.#s.registry);
     }
+    if (patch.require_dpop !== undefined) next.require_dpop = patch.require_dpop === true;
     if (next.name_key !== doc.name_key) await this.#assertNameFree(next.name, id);
 
     const ttlChanged = next.access_token_ttl !== doc.access_token_ttl;
@@ -328,6 +349,7 @@ export class Applications {
       token_type: next.token_type,
       access_token_ttl: next.access_token_ttl,
       subscriptions: next.subscriptions,
+      require_dpop: next.require_dpop === true,
       updated_at: next.updated_at,
     };
     try {
@@ -353,6 +375,7 @@ export class Applications {
       access_token_ttl: ttl,
       key_type: KEY_TYPE_CLAIM[type],
       application_id: app._id,
+      dpop_bound_access_tokens: app.require_dpop === true,
     };
   }
 
@@ -496,15 +519,51 @@ export class Applications {
     const coll = await this.#ready();
     const { ref, metadata } = await this.#keySetOf(id, type);
     const secret = newSecret();
-    await this.#clients.upsert(ref.client_id, { ...metadata, client_secret: secret }, 0);
+    // A previous secret still in its grace period stops too: regenerating means "stop the old ones".
+    await this.#clients.upsert(ref.client_id, { ...withoutPreviousSecret(metadata), client_secret: secret }, 0);
     await this.#s.tokens.revokeAllForClient(ref.client_id);
     const now = new Date();
     await coll.updateOne(
       { _id: id, [`keys.${type}.client_id`]: ref.client_id },
       { $set: { [`keys.${type}.secret_updated_at`]: now, updated_at: now } },
     );
-    const keySet = this.#keySet(type, { ...ref, secret_updated_at: now }, metadata);
+    const keySet = this.#keySet(type, { ...ref, secret_updated_at: now }, withoutPreviousSecret(metadata));
     return this.#withTokens(keySet, secret, keySet.scopes);
+  }
+
+  /** The stored metadata, not this process's briefly cached copy: a rotation must build on the latest secret. */
+  async #freshMetadata(clientId: string): Promise<ClientMetadata> {
+    const doc = await this.#s.clients.findOne({ _id: clientId });
+    if (!doc) throw notFound('the key set\'s client no longer exists');
+    return { ...(doc.metadata as ClientMetadata) };
+  }
+
+  /**
+   * A new secret without downtime: it works at once, the current one keeps working for
+   * `graceSeconds`, and tokens already issued stay valid until they expire.
+   */
+  async rotateSecret(id: string, type: KeyType, graceSeconds = DEFAULT_GRACE_SECONDS): Promise<IssuedCredentials> {
+    const coll = await this.#ready();
+    const { ref } = await this.#keySetOf(id, type);
+    const secret = newSecret();
+    const next = rotatedMetadata(await this.#freshMetadata(ref.client_id), secret, graceSeconds);
+    await this.#clients.upsert(ref.client_id, next, 0);
+    const now = new Date();
+    await coll.updateOne(
+      { _id: id, [`keys.${type}.client_id`]: ref.client_id },
+      { $set: { [`keys.${type}.secret_updated_at`]: now, updated_at: now } },
+    );
+    const keySet = this.#keySet(type, { ...ref, secret_updated_at: now }, next);
+    return this.#withTokens(keySet, secret, keySet.scopes);
+  }
+
+  /** The previous secret of a rotation stops now instead of at the end of its grace period. */
+  async endPreviousSecret(id: string, type: KeyType): Promise<KeySet> {
+    await this.#ready();
+    const { ref } = await this.#keySetOf(id, type);
+    const next = withoutPreviousSecret(await this.#freshMetadata(ref.client_id));
+    await this.#clients.upsert(ref.client_id, next, 0);
+    return this.#keySet(type, ref, next);
   }
 
   /**

@@ -21,6 +21,8 @@ export interface ApplicationInput {
   subscriptions?: string[];
   /** The portal account the application belongs to (its creator unless transferred). */
   owner?: string;
+  /** RFC 9449: the key sets get DPoP-bound tokens only (their clients' dpop_bound_access_tokens). */
+  require_dpop?: boolean;
 }
 
 export interface KeySetInput {
@@ -45,6 +47,8 @@ export interface ApplicationDoc {
   access_token_ttl: number;
   /** API identifiers; their scopes bound what the key sets may be given. */
   subscriptions: string[];
+  /** Absent on records from before DPoP: false. */
+  require_dpop?: boolean;
   keys: Partial<Record<KeyType, KeySetRef>>;
   /** Username (lower case) of the owning portal account; none for applications made by the admin client. */
   owner?: string;

@@ -12,6 +12,8 @@ interface KeySet {
   access_token_ttl: number;
   created_at: string;
   secret_updated_at: string;
+  previous_secret_expires_at?: string;
+  dpop_bound?: boolean;
 }
 
 interface Application {
@@ -21,6 +23,7 @@ interface Application {
   token_type: string;
   access_token_ttl: number;
   subscriptions: string[];
+  require_dpop?: boolean;
   key_sets: string[];
   keys?: { production: KeySet | null; sandbox: KeySet | null };
   created_at: string;
@@ -37,16 +40,16 @@ const appPath = (id: string) => `/applications/${encodeURIComponent(id)}`;
 const keyPath = (id: string, type: string) => `${appPath(id)}/keys/${type}`;
 
 function showApp(a: Application): string {
-  const head = details({ ...a }, ['id', 'name', 'description', 'token_type', 'access_token_ttl', 'subscriptions', 'key_sets', 'created_at']);
+  const head = details({ ...a }, ['id', 'name', 'description', 'token_type', 'access_token_ttl', 'subscriptions', 'require_dpop', 'key_sets', 'created_at']);
   const keys = a.keys ? Object.values(a.keys).filter((k): k is KeySet => !!k) : [];
   return keys.length
-    ? `${head}\n\n${table(keys.map((k) => ({ ...k })), [['key_type', 'KEYS'], ['consumer_key', 'CONSUMER KEY'], ['scopes', 'SCOPES'], ['access_token_ttl', 'TTL']])}`
+    ? `${head}\n\n${table(keys.map((k) => ({ ...k })), [['key_type', 'KEYS'], ['consumer_key', 'CONSUMER KEY'], ['scopes', 'SCOPES'], ['access_token_ttl', 'TTL'], ['dpop_bound', 'DPOP']])}`
     : head;
 }
 
 function showCredentials(c: Credentials): string {
   const lines = [
-    details({ ...c }, ['key_type', 'consumer_key', 'consumer_secret', 'scopes', 'access_token_ttl']),
+    details({ ...c }, ['key_type', 'consumer_key', 'consumer_secret', 'scopes', 'access_token_ttl', 'previous_secret_expires_at']),
     '',
     'The consumer secret is shown only now; store it safely.',
   ];
@@ -68,6 +71,7 @@ function applicationBody(opts: Options) {
     ...(str(opts, 'tokenType') !== undefined ? { token_type: str(opts, 'tokenType') } : {}),
     ...(typeof opts['ttl'] === 'number' ? { access_token_ttl: opts['ttl'] } : {}),
     ...(list(opts, 'subscribe') ? { subscriptions: list(opts, 'subscribe') } : {}),
+    ...(typeof opts['requireDpop'] === 'boolean' ? { require_dpop: opts['requireDpop'] } : {}),
   };
 }
 
@@ -75,7 +79,9 @@ const withApplicationOptions = (cmd: Command, create: boolean) => cmd
   .option('--description <text>', 'what the application is')
   .addOption(new Option('--token-type <type>', 'JWT, or OAuth for opaque tokens').choices(['JWT', 'OAuth']).makeOptionMandatory(create))
   .option('--ttl <seconds>', 'access token validity; negative: never expires (if the server allows)', integer('--ttl'))
-  .option('--subscribe <api>', 'API identifier to subscribe to (repeatable; on update: the complete list)', collect);
+  .option('--subscribe <api>', 'API identifier to subscribe to (repeatable; on update: the complete list)', collect)
+  .option('--require-dpop', 'key sets get DPoP-bound tokens only (RFC 9449)')
+  .option('--no-require-dpop', 'key sets may get bearer tokens again');
 
 function printApp(ctx: CommandContext, app: Application): void {
   ctx.print(app, () => showApp(app));
@@ -154,6 +160,21 @@ export function appCommands(program: Command, io: Io): void {
       const path = `${keyPath(id!, keyType(type))}/regenerate-secret`;
       const c = await (await ctx.admin()).call<Credentials>('POST', path);
       ctx.print(c, () => showCredentials(c));
+    }));
+
+  keyArgs(keys.command('rotate-secret').description('New consumer secret without downtime: the current one keeps working for the grace period (default 24 h); issued tokens stay valid'))
+    .option('--grace <seconds>', 'how long the current secret keeps working (default 86400)', integer('--grace', 0))
+    .action(action(io, async (ctx, [id, type], opts) => {
+      const path = `${keyPath(id!, keyType(type))}/rotate-secret`;
+      const c = await (await ctx.admin()).call<Credentials>('POST', path, typeof opts['grace'] === 'number' ? { grace_seconds: opts['grace'] } : {});
+      ctx.print(c, () => showCredentials(c));
+    }));
+
+  keyArgs(keys.command('end-previous-secret').description('End a rotation\'s grace period now: the previous secret stops working'))
+    .action(action(io, async (ctx, [id, type]) => {
+      const path = `${keyPath(id!, keyType(type))}/end-previous-secret`;
+      const k = await (await ctx.admin()).call<KeySet>('POST', path);
+      ctx.print(k, () => `the previous secret of the ${type} keys of ${id} no longer works`);
     }));
 
   keyArgs(keys.command('revoke-tokens').description('Revoke every token of the key set'))

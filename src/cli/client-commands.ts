@@ -28,6 +28,12 @@ interface Client {
   updated_at?: string;
 }
 
+interface Rotated {
+  client_id: string;
+  client_secret: string;
+  previous_secret_expires_at: string;
+}
+
 interface ClientPage {
   clients: Client[];
   next: string | null;
@@ -138,5 +144,20 @@ export function clientCommands(program: Command, io: Io): void {
     .action(action(io, async (ctx, [id]) => {
       await (await ctx.admin()).call('DELETE', `${clientPath(id!)}/registration-access-token`);
       ctx.print({ revoked: id }, () => `revoked the registration access tokens of ${id}`);
+    }));
+
+  clients.command('rotate-secret').description('New client secret without downtime: the current one keeps working for the grace period (default 24 h)')
+    .argument('<client_id>')
+    .option('--grace <seconds>', 'how long the current secret keeps working (default 86400)', integer('--grace', 0))
+    .action(action(io, async (ctx, [id], opts) => {
+      const r = await (await ctx.admin()).call<Rotated>('POST', `${clientPath(id!)}/rotate-secret`, typeof opts['grace'] === 'number' ? { grace_seconds: opts['grace'] } : {});
+      ctx.print(r, () => `${details({ ...r })}\n\nThe client secret is shown only now; store it safely.`);
+    }));
+
+  clients.command('end-previous-secret').description('End a rotation\'s grace period now: the previous secret stops working')
+    .argument('<client_id>')
+    .action(action(io, async (ctx, [id]) => {
+      const r = await (await ctx.admin()).call<Record<string, unknown>>('POST', `${clientPath(id!)}/end-previous-secret`);
+      ctx.print(r, () => `the previous secret of ${id} no longer works`);
     }));
 }

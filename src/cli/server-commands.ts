@@ -14,6 +14,7 @@ interface SigningKey {
   retired_at?: string;
   imported_at?: string;
   imported_from?: string;
+  removed_after?: string | null;
 }
 
 /** Whose key: this server's, or one that came with an import (and from where). */
@@ -37,12 +38,18 @@ stored (private halves wrapped). Both are bound to KEY_ENCRYPTION_SECRET: the se
 imports the document must run with the same KEY_ENCRYPTION_SECRET as the one that exported
 it. The built-in admin client and the management API are not exported.`;
 
+/** A retired key's automatic removal: when, or never (tokens that never expire). */
+function removal(k: SigningKey): string {
+  if (k.removed_after === undefined) return '';
+  return k.removed_after ?? 'never (tokens that never expire)';
+}
+
 export function serverCommands(program: Command, io: Io): void {
   const keys = program.command('signing-keys').description('The server\'s token signing keys');
 
   keys.command('list').description('List signing keys (public halves)').action(action(io, async (ctx) => {
     const { keys: all } = await (await ctx.admin()).call<{ keys: SigningKey[] }>('GET', '/keys');
-    ctx.print(all, () => table(all.map((k) => ({ ...k, origin: origin(k) })), [['kid', 'KID'], ['alg', 'ALG'], ['status', 'STATUS'], ['created_at', 'CREATED'], ['retired_at', 'RETIRED'], ['origin', 'ORIGIN']]));
+    ctx.print(all, () => table(all.map((k) => ({ ...k, origin: origin(k), removal: removal(k) })), [['kid', 'KID'], ['alg', 'ALG'], ['status', 'STATUS'], ['created_at', 'CREATED'], ['retired_at', 'RETIRED'], ['removal', 'REMOVED AFTER'], ['origin', 'ORIGIN']]));
   }));
 
   keys.command('rotate').description('New signing keys; the old ones stay published (retired) so their tokens keep verifying')

@@ -26,6 +26,10 @@ export interface Config {
   sweepIntervalSeconds: number;
   clientCacheSeconds: number;
   keyActivationDelaySeconds: number;
+  /** Scheduled key rotation period in days (fractions allowed); 0: off. */
+  keyRotationDays: number;
+  /** DPoP proofs at the token endpoint must carry a server nonce. */
+  dpopRequireNonce: boolean;
   configRefreshSeconds: number;
   /**
    * Reverse proxies in front of the server that append to X-Forwarded-For (0: none). The
@@ -119,6 +123,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalSeconds: raw.SWEEP_INTERVAL_SECONDS,
     clientCacheSeconds: raw.CLIENT_CACHE_SECONDS,
     keyActivationDelaySeconds: raw.KEY_ACTIVATION_DELAY_SECONDS,
+    keyRotationDays: raw.KEY_ROTATION_DAYS,
+    dpopRequireNonce: raw.DPOP_REQUIRE_NONCE,
     configRefreshSeconds: raw.CONFIG_REFRESH_SECONDS,
     trustProxyHops: proxyHops(raw.TRUST_PROXY),
     workers: raw.WORKERS,

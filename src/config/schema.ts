@@ -17,6 +17,8 @@ export interface RawEnv {
   SWEEP_INTERVAL_SECONDS: number;
   CLIENT_CACHE_SECONDS: number;
   KEY_ACTIVATION_DELAY_SECONDS: number;
+  KEY_ROTATION_DAYS: number;
+  DPOP_REQUIRE_NONCE: boolean;
   CONFIG_REFRESH_SECONDS: number;
   TRUST_PROXY: string;
   WORKERS: number;
@@ -66,6 +68,10 @@ export const envSchema: JSONSchemaType<RawEnv> = {
     CLIENT_CACHE_SECONDS: { type: 'integer', minimum: 0, maximum: 300, default: 5 },
     // A rotated key is published at once and signs after this delay (> CONFIG_REFRESH_SECONDS).
     KEY_ACTIVATION_DELAY_SECONDS: { type: 'integer', minimum: 0, maximum: 86400, default: 15 },
+    // Scheduled rotation: a key older than this many days is replaced (fractions allowed); 0: off.
+    KEY_ROTATION_DAYS: { type: 'number', minimum: 0, maximum: 3650, default: 0 },
+    // DPoP proofs at the token endpoint must carry a nonce the server gave (RFC 9449 §8).
+    DPOP_REQUIRE_NONCE: { type: 'boolean', default: false },
     // How often each instance looks for keys and APIs changed by another instance.
     CONFIG_REFRESH_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
     // Only behind reverse proxies: how many of them append to X-Forwarded-For (true = 1).
@@ -113,7 +119,7 @@ export const envSchema: JSONSchemaType<RawEnv> = {
   },
   required: [
     'PORT', 'DATA_DIR', 'ADMIN_CLIENT_ID', 'MAX_ACCESS_TOKEN_TTL', 'DEFAULT_SIGNING_ALG',
-    'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'KEY_ACTIVATION_DELAY_SECONDS',
+    'SWEEP_INTERVAL_SECONDS', 'CLIENT_CACHE_SECONDS', 'KEY_ACTIVATION_DELAY_SECONDS', 'KEY_ROTATION_DAYS', 'DPOP_REQUIRE_NONCE',
     'CONFIG_REFRESH_SECONDS', 'TRUST_PROXY', 'WORKERS', 'TOKEN_CACHE_SIZE', 'REVOCATION_SYNC_MS', 'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_TOKEN_PER_CLIENT',
     'RATE_LIMIT_TOKEN_PER_ADDRESS', 'RATE_LIMIT_INTROSPECTION_PER_CLIENT', 'RATE_LIMIT_INTROSPECTION_PER_ADDRESS',
     'RATE_LIMIT_REVOCATION_PER_CLIENT', 'RATE_LIMIT_REVOCATION_PER_ADDRESS',

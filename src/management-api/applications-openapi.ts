@@ -1,7 +1,8 @@
 import { KEY_TYPES } from '../applications/index.js';
 import { listApplicationsOpenApi } from './applications-list.js';
 import {
-  applicationProperties, createApplicationSchema, generateKeysSchema, newTokenSchema, updateApplicationSchema, updateKeySetSchema,
+  applicationProperties, createApplicationSchema, generateKeysSchema, newTokenSchema, rotateSecretSchema, updateApplicationSchema,
+  updateKeySetSchema,
 } from './applications-routes.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -63,6 +64,21 @@ export const applicationsOpenApi = {
         responses: { 200: { description: 'New secret and token', ...json(ref('Credentials')) }, ...errors },
       },
     },
+    '/applications/{id}/keys/{keyType}/rotate-secret': {
+      parameters: [idParam, keyTypeParam],
+      post: {
+        summary: 'Rotate the consumer secret without downtime: a new secret works at once, the current one keeps working until grace_seconds (default 24 h) end; issued tokens stay valid; returns a first token',
+        requestBody: { required: false, ...json(rotateSecretSchema) },
+        responses: { 200: { description: 'New secret and token; previous_secret_expires_at says when the old one stops', ...json(ref('Credentials')) }, ...errors },
+      },
+    },
+    '/applications/{id}/keys/{keyType}/end-previous-secret': {
+      parameters: [idParam, keyTypeParam],
+      post: {
+        summary: 'End a rotation\'s grace period now: the previous secret stops working',
+        responses: { 200: { description: 'The key set', ...json(ref('KeySet')) }, ...errors },
+      },
+    },
     '/applications/{id}/keys/{keyType}/token': {
       parameters: [idParam, keyTypeParam],
       post: {
@@ -106,6 +122,8 @@ export const applicationsOpenApi = {
         access_token_ttl: { type: 'integer' },
         created_at: keyDate,
         secret_updated_at: keyDate,
+        previous_secret_expires_at: { ...keyDate, description: 'During a secret rotation: when the previous secret stops working' },
+        dpop_bound: { type: 'boolean', description: 'Tokens are DPoP-bound (RFC 9449): requests need a DPoP proof' },
       },
     },
     IssuedToken: {

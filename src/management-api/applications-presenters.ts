@@ -11,6 +11,8 @@ export function presentKeySet(k: KeySet) {
     access_token_ttl: k.access_token_ttl,
     created_at: k.created_at,
     secret_updated_at: k.secret_updated_at,
+    ...(k.previous_secret_expires_at ? { previous_secret_expires_at: k.previous_secret_expires_at } : {}),
+    dpop_bound: k.dpop_bound,
   };
 }
 
@@ -22,6 +24,7 @@ export function presentApplication(a: ApplicationSummary | ApplicationDetail) {
     token_type: a.token_type,
     access_token_ttl: a.access_token_ttl,
     subscriptions: a.subscriptions,
+    require_dpop: a.require_dpop,
     owner: a.owner,
     key_sets: a.key_sets.map((k) => KEY_TYPE_CLAIM[k]),
     ...(a.deleting ? { deleting: true } : {}),

@@ -5,7 +5,7 @@ import { assertSubscribable, principalOfApi } from '../accounts/api-access.js';
 import { ownerFor } from '../accounts/principal.js';
 import { SCOPE_TOKEN, SCOPE_TOKEN_WORDS } from '../apis/index.js';
 import {
-  isKeyType, KEY_TYPES, TOKEN_TYPES, type ApplicationInput, type KeySetInput, type KeyType,
+  DEFAULT_GRACE_SECONDS, isKeyType, KEY_TYPES, MAX_GRACE_SECONDS, TOKEN_TYPES, type ApplicationInput, type KeySetInput, type KeyType,
 } from '../applications/index.js';
 import { assertValid, compile, notFound, readJson } from '../http/index.js';
 import type { Services } from '../services.js';
@@ -26,6 +26,10 @@ export const applicationProperties = {
     maxItems: 100,
     uniqueItems: true,
     description: 'Identifiers of the APIs the application subscribes to',
+  },
+  require_dpop: {
+    type: 'boolean',
+    description: 'Key sets get DPoP-bound tokens only (RFC 9449): a token request without a DPoP proof is refused',
   },
 } as const;
 
@@ -81,6 +85,18 @@ const validateCreate = compile<ApplicationInput>(createApplicationSchema);
 const validateUpdate = compile<Partial<ApplicationInput>>(updateApplicationSchema);
 const validateGenerate = compile<KeySetInput>(generateKeysSchema);
 const validateKeySetPatch = compile<Partial<KeySetInput>>(updateKeySetSchema);
+export const rotateSecretSchema = {
+  type: 'object',
+  properties: {
+    grace_seconds: {
+      type: 'integer', minimum: 0, maximum: MAX_GRACE_SECONDS,
+      description: `How long the current secret keeps working beside the new one (default ${DEFAULT_GRACE_SECONDS}: 24 h)`,
+    },
+  },
+  additionalProperties: false,
+} as const;
+export const validateRotateSecret = compile<{ grace_seconds?: number }>(rotateSecretSchema);
+
 const validateNewToken = compile<{ client_secret: string; scopes?: string[] }>(newTokenSchema);
 
 function keyTypeOf(ctx: Context): KeyType {
@@ -169,6 +185,18 @@ export function applicationRoutes(router: Router, s: Services): void {
     const issued = await apps.regenerateSecret(ctx.params['id']!, keyTypeOf(ctx));
     noStore(ctx);
     ctx.body = presentCredentials(issued);
+  });
+
+  router.post('/applications/:id/keys/:keyType/rotate-secret', async (ctx) => {
+    const body = ctx.request.length ? await readJson(ctx) : {};
+    assertValid(validateRotateSecret, body);
+    const issued = await apps.rotateSecret(ctx.params['id']!, keyTypeOf(ctx), body.grace_seconds);
+    noStore(ctx);
+    ctx.body = presentCredentials(issued);
+  });
+
+  router.post('/applications/:id/keys/:keyType/end-previous-secret', async (ctx) => {
+    ctx.body = presentKeySet(await apps.endPreviousSecret(ctx.params['id']!, keyTypeOf(ctx)));
   });
 
   router.post('/applications/:id/keys/:keyType/token', async (ctx) => {

@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
 
-import { assertValid, compile } from '../http/index.js';
+import { assertValid, compile, readJson } from '../http/index.js';
 import { numericQuery, pageQueryProperties, setNextLink } from '../http/paging.js';
 import { DEFAULT_PAGE, MAX_PAGE, type ClientSource } from '../registration/index.js';
+import { validateRotateSecret } from './applications-routes.js';
 import type { Services } from '../services.js';
 
 interface ListQuery {
@@ -50,6 +51,19 @@ export function clientRoutes(router: Router, s: Services): void {
   router.delete('/clients/:id', async (ctx) => {
     await clients.delete(ctx.params['id']!);
     ctx.status = 204;
+  });
+
+  router.post('/clients/:id/rotate-secret', async (ctx) => {
+    const body = ctx.request.length ? await readJson(ctx) : {};
+    assertValid(validateRotateSecret, body);
+    const id = ctx.params['id']!;
+    const rotated = await clients.rotateSecret(id, body.grace_seconds);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { client_id: id, ...rotated };
+  });
+
+  router.post('/clients/:id/end-previous-secret', async (ctx) => {
+    ctx.body = await clients.endPreviousSecret(ctx.params['id']!);
   });
 
   router.post('/clients/:id/registration-access-token', async (ctx) => {

@@ -2,7 +2,8 @@ import type Router from '@koa/router';
 
 import { assertValid, badRequest, compile, conflict, notFound, readJson } from '../http/index.js';
 import { SIGNING_ALGS, type SigningAlg } from '../consts/index.js';
-import { KeyError, KeyStillSigning } from '../keys/index.js';
+import { KeyError, KeyStillSigning, RotationSchedule } from '../keys/index.js';
+import { keyScheduleOptions } from '../key-schedule.js';
 import type { Services } from '../services.js';
 
 const validateRotate = compile<{ algs?: SigningAlg[] }>({
@@ -17,12 +18,15 @@ const validateRotate = compile<{ algs?: SigningAlg[] }>({
 export function keyRoutes(router: Router, s: Services): void {
   router.get('/keys', async (ctx) => {
     const keys = await s.signingKeys.list();
+    const plans = new Map((await new RotationSchedule(keyScheduleOptions(s)).removalPlan()).map((p) => [p.kid, p]));
     ctx.body = {
       keys: keys.map((k) => ({
         kid: k._id, alg: k.alg, status: k.status, created_at: k.created_at, retired_at: k.retired_at,
         imported_at: k.imported_at, imported_from: k.imported_from,
+        ...(k.status === 'retired' && !k.imported_at ? removalOf(plans.get(k._id)?.removeAfter) : {}),
         public_jwk: k.public_jwk,
       })),
+      rotation_days: s.config.keyRotationDays || null,
     };
   });
 
@@ -48,4 +52,11 @@ export function keyRoutes(router: Router, s: Services): void {
     await s.holder.refresh();
     ctx.status = 204;
   });
+}
+
+/** How a retired key's automatic removal is shown: a time, or why it stays. */
+function removalOf(after: Date | undefined): Record<string, unknown> {
+  return after
+    ? { removed_after: after }
+    : { removed_after: null, kept_because: 'a client gets JWTs that never expire: keys that signed them are kept for ever' };
 }

@@ -243,6 +243,8 @@ export function openApiDocument(issuer: string) {
             retired_at: { type: 'string', format: 'date-time' },
             imported_at: { type: 'string', format: 'date-time', description: 'Present on keys that came from another server\'s export' },
             imported_from: { type: 'string', description: 'The issuer named in that export' },
+            removed_after: { type: ['string', 'null'], format: 'date-time', description: 'Retired keys: removed automatically after this time (no unexpired token it signed can remain); null: kept for ever, see kept_because' },
+            kept_because: { type: 'string', description: 'Why a retired key is never removed automatically' },
             public_jwk: { type: 'object' },
           },
         },

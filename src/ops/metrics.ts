@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import { askPrimaryForMetrics, joinClusterMetrics } from './cluster-metrics.js';
 
@@ -43,6 +43,23 @@ export class Metrics {
     labelNames: ['command', 'outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
     registers: [this.registry],
+  });
+
+  /** When each algorithm's signing key was created; kept current by the key schedule. */
+  readonly signerCreatedAt = new Map<string, Date>();
+
+  /** Every worker sees the same keys, so workers are not summed. */
+  readonly signingKeyAge = new Gauge({
+    name: 'keyforge_signing_key_age_seconds',
+    help: 'Age of the key that signs new tokens, per algorithm',
+    labelNames: ['alg'] as const,
+    aggregator: 'max',
+    registers: [this.registry],
+    collect: () => {
+      for (const [alg, created] of this.signerCreatedAt) {
+        this.signingKeyAge.set({ alg }, Math.max(0, (Date.now() - created.getTime()) / 1000));
+      }
+    },
   });
 
   constructor() {

@@ -3,10 +3,10 @@ import type { Context } from 'koa';
 
 import type { Api } from '../apis/index.js';
 import {
-  isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, TOKEN_TYPES,
+  isKeyType, KEY_TYPE_CLAIM, KEY_TYPES, MAX_GRACE_SECONDS, TOKEN_TYPES,
   type ApplicationDetail, type ApplicationInput, type IssuedCredentials, type IssuedToken, type KeyType, type TokenType,
 } from '../applications/index.js';
-import { notFound } from '../http/index.js';
+import { HttpError, notFound } from '../http/index.js';
 import { ownerFor } from '../accounts/principal.js';
 import { requirePrincipal, subscribableFor } from './access-guard.js';
 import { listPageHref, listPageQuery } from './application-list-query.js';
@@ -21,6 +21,7 @@ interface AppValues {
   token_type: string;
   access_token_ttl: string;
   subscriptions: string[];
+  require_dpop: boolean;
 }
 
 interface KeyFormValues {
@@ -36,8 +37,10 @@ interface PanelForms {
 
 /** What is shown once, right after it was created: the secret (if new) and the tokens. */
 interface OneTimeResult {
-  kind: 'generated' | 'regenerated' | 'token';
+  kind: 'generated' | 'regenerated' | 'rotated' | 'token';
   consumerKey: string;
+  /** After a rotation: when the previous secret stops working. */
+  previousUntil?: Date;
   consumerSecret?: string;
   tokens: IssuedToken[];
   tokenError?: string;
@@ -64,6 +67,7 @@ function appValuesFrom(form: FormFields): AppValues {
     token_type: form.text('token_type'),
     access_token_ttl: form.text('access_token_ttl'),
     subscriptions: form.all('subscriptions'),
+    require_dpop: form.text('require_dpop') === 'true',
   };
 }
 
@@ -74,6 +78,7 @@ function appValuesOf(app: ApplicationDetail): AppValues {
     token_type: app.token_type,
     access_token_ttl: String(app.access_token_ttl),
     subscriptions: app.subscriptions,
+    require_dpop: app.require_dpop,
   };
 }
 
@@ -88,6 +93,7 @@ function appInputFrom(values: AppValues, errors: FieldErrors): ApplicationInput 
     token_type: values.token_type as TokenType,
     access_token_ttl: ttl,
     subscriptions: values.subscriptions,
+    require_dpop: values.require_dpop,
   };
 }
 
@@ -100,7 +106,7 @@ function keyTypeParam(ctx: Context): KeyType {
 /** New credentials as the page shows them once: key, secret, first tokens (or why none). */
 function oneTimeResult(
   type: KeyType,
-  kind: 'generated' | 'regenerated',
+  kind: 'generated' | 'regenerated' | 'rotated',
   issued: IssuedCredentials,
 ): { type: KeyType } & OneTimeResult {
   return {
@@ -109,6 +115,7 @@ function oneTimeResult(
     consumerKey: issued.key_set.consumer_key,
     consumerSecret: issued.consumer_secret,
     tokens: issued.tokens,
+    ...(issued.key_set.previous_secret_expires_at ? { previousUntil: issued.key_set.previous_secret_expires_at } : {}),
     ...(issued.token_error ? { tokenError: sentence(issued.token_error.description) } : {}),
   };
 }
@@ -217,7 +224,7 @@ export function applicationPages(router: Router, p: Portal): void {
 
   router.get('/applications/new', async (ctx) => {
     await formPage(ctx, {
-      values: { name: '', description: '', token_type: 'JWT', access_token_ttl: '3600', subscriptions: [] },
+      values: { name: '', description: '', token_type: 'JWT', access_token_ttl: '3600', subscriptions: [], require_dpop: false },
       errors: {},
     });
   });
@@ -312,6 +319,25 @@ export function applicationPages(router: Router, p: Portal): void {
     audit(p, ctx, 'keys.regenerate_secret', ctx.params['id'], { key_type: type, client_id: issued.key_set.consumer_key });
     noStore(ctx);
     await showPage(ctx, await apps.get(ctx.params['id']!), { tab: type, result: oneTimeResult(type, 'regenerated', issued) });
+  });
+
+  router.post('/applications/:id/keys/:keyType/rotate-secret', async (ctx) => {
+    const type = keyTypeParam(ctx);
+    const hours = formOf(ctx).text('grace_hours').trim() || '24';
+    if (!/^\d{1,3}$/.test(hours) || Number(hours) > MAX_GRACE_SECONDS / 3600) {
+      throw new HttpError(400, 'invalid_request', `The grace period is a whole number of hours from 0 to ${MAX_GRACE_SECONDS / 3600}.`);
+    }
+    const issued = await apps.rotateSecret(ctx.params['id']!, type, Number(hours) * 3600);
+    audit(p, ctx, 'keys.rotate_secret', ctx.params['id'], { key_type: type, client_id: issued.key_set.consumer_key, grace_seconds: Number(hours) * 3600 });
+    noStore(ctx);
+    await showPage(ctx, await apps.get(ctx.params['id']!), { tab: type, result: oneTimeResult(type, 'rotated', issued) });
+  });
+
+  router.post('/applications/:id/keys/:keyType/end-previous-secret', async (ctx) => {
+    const type = keyTypeParam(ctx);
+    const keySet = await apps.endPreviousSecret(ctx.params['id']!, type);
+    audit(p, ctx, 'keys.end_previous_secret', ctx.params['id'], { key_type: type, client_id: keySet.consumer_key });
+    await showPage(ctx, await apps.get(ctx.params['id']!), { tab: type });
   });
 
   router.post('/applications/:id/keys/:keyType/settings', async (ctx) => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 
 import { describeSeconds } from '../applications/index.js';
+import { dpopScript } from './dpop-recipe.js';
 
 /** views/ sits at the repository root, above src/ when run from source and dist/src/ when built. */
 function findViewsDir(): string {
@@ -58,6 +59,7 @@ export class Views {
       dateTime: (d: Date) => dateTimeFormat.format(d),
       iso: (d: Date) => d.toISOString(),
       seconds: (n: number) => describeSeconds(n),
+      dpopScript,
       shortSeconds: (n: number) => (n < 0 ? 'Never expires' : describeSeconds(n).replace(/^\d+ seconds \((.*)\)$/, '$1')),
     };
   }

@@ -1,15 +1,17 @@
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type { Collection } from 'mongodb';
 import type { Logger } from 'pino';
 
 import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config/index.js';
 import type { DatabaseHealth, Metrics } from '../ops/index.js';
 import { isDatabaseUnavailable } from '../ops/index.js';
-import { hashToken, type SecretHasher } from '../store/index.js';
+import { hashToken, type ModelRecord, type SecretHasher } from '../store/index.js';
 import { providerConfiguration, type ConfigurationDeps } from './configuration.js';
+import { atomicReplayDetection, dpopTokenErrors } from './dpop.js';
 import {
   compareSecretsAsHashes, findProviderClient, initialAccessTokenOf, managedClientMetadataOf, onProviderEvent,
-  registrationBodyOf, reuseBuiltClients, urlsFromIssuer,
+  registrationBodyOf, reuseBuiltClients, urlsFromIssuer, type ClientSecrets,
 } from './internals.js';
 import {
   databaseUnavailableAs503, discoveryDocument, expiryOnlyWhenItExpires, registrationGuards, registrationResponseFields,
@@ -17,7 +19,7 @@ import {
 
 
 export interface ProviderDeps extends ConfigurationDeps {
-  config: Pick<Config, 'issuer' | 'trustProxyHops' | 'maxAccessTokenTtl'>;
+  config: Pick<Config, 'issuer' | 'trustProxyHops' | 'maxAccessTokenTtl' | 'dpopRequireNonce' | 'keyEncryptionSecret'>;
   hasher: SecretHasher;
   log: Logger;
   metrics: Pick<Metrics, 'tokensIssued'>;
@@ -25,6 +27,13 @@ export interface ProviderDeps extends ConfigurationDeps {
   audit: Pick<AuditLog, 'record'>;
   /** A disabled client's registration access token must not be spent on a refusal. */
   isClientDisabled(id: string): Promise<boolean>;
+  /**
+   * Checks a presented client secret against the client's current one and, during a rotation's
+   * grace period, its previous one (applications/secret-rotation), both stored as keyed hashes.
+   */
+  verifyClientSecret(presented: string, client: ClientSecrets): Promise<boolean>;
+  /** Where DPoP proof and client assertion jtis are claimed (see dpop.ts). */
+  replays?: Collection<ModelRecord>;
 }
 
 /**
@@ -40,9 +49,11 @@ export function buildProvider(d: ProviderDeps): Provider {
   provider.proxy = config.trustProxyHops > 0;
   provider.maxIpsCount = config.trustProxyHops;
   urlsFromIssuer(provider);
-  compareSecretsAsHashes(provider, (presented, stored) => d.hasher.verify(presented, stored));
+  compareSecretsAsHashes(provider, (presented, client) => d.verifyClientSecret(presented, client));
   const clientAdapter = d.adapter('Client');
   reuseBuiltClients(provider, (id) => clientAdapter.find(id));
+  if (d.replays) atomicReplayDetection(provider, d.replays);
+  dpopTokenErrors(provider);
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     if (isDatabaseUnavailable(err)) {

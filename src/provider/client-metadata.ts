@@ -16,6 +16,9 @@ export const EXTRA_CLIENT_METADATA = [
   'application_id',
   // Set from the initial access token at registration; bounds every RFC 7592 update.
   'registration_policy',
+  // A rotated secret's hash and its end (applications/secret-rotation); never registrable.
+  'previous_client_secret',
+  'previous_client_secret_expires_at',
 ] as const;
 
 /**
@@ -48,6 +51,8 @@ const clientMetadataSchema = {
       expects: 'scope names separated by single spaces, each 1 to 128 printable ASCII characters without quotes or backslashes',
     },
     access_token_strategy: { type: 'string', enum: ['jwt', 'opaque'] },
+    // RFC 9449 §5.2: true = every token request must carry a DPoP proof.
+    dpop_bound_access_tokens: { type: 'boolean' },
     access_token_ttl: {
       type: 'integer',
       not: { const: 0 },

@@ -9,6 +9,7 @@ import type { SigningKeySet } from '../keys/index.js';
 import type { RegistrationPolicy } from '../registration/policy.js';
 import type { JwtIssue } from '../tokens/token-store.js';
 import { EXTRA_CLIENT_METADATA, extraClientMetadataValidator } from './client-metadata.js';
+import { dpopFeature, DPOP_PROOF_ALGS } from './dpop.js';
 import { registrationPolicy } from './registration-policy.js';
 import { resourceIndicatorsFeature } from './resource-indicators.js';
 
@@ -16,7 +17,7 @@ export const CLIENT_METADATA_POLICY = 'client-metadata';
 
 /** What the configuration reads: settings, keys, APIs, and the two stores it hands work to. */
 export interface ConfigurationDeps {
-  config: Pick<Config, 'maxAccessTokenTtl'>;
+  config: Pick<Config, 'maxAccessTokenTtl' | 'dpopRequireNonce' | 'keyEncryptionSecret'>;
   keys: SigningKeySet;
   registry: ApiRegistry;
   /** Our adapter factory (store/oidc-adapter): one adapter per model name. */
@@ -52,6 +53,7 @@ export function providerConfiguration(d: ConfigurationDeps): Configuration {
     responseTypes: ['none'],
     enabledJWA: {
       clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
+      dPoPSigningAlgValues: [...DPOP_PROOF_ALGS],
     },
     extraClientMetadata: {
       properties: [...EXTRA_CLIENT_METADATA],
@@ -74,6 +76,7 @@ export function providerConfiguration(d: ConfigurationDeps): Configuration {
             iat: Number(p['iat']),
             exp: typeof p['exp'] === 'number' ? p['exp'] : undefined,
             key_type: typeof p['key_type'] === 'string' ? p['key_type'] : undefined,
+            jkt: (p['cnf'] as { jkt?: string } | undefined)?.jkt,
           });
         },
       },
@@ -87,6 +90,7 @@ export function providerConfiguration(d: ConfigurationDeps): Configuration {
       // On by default in oidc-provider 9; there is no authorization endpoint to push to here.
       pushedAuthorizationRequests: { enabled: false },
       clientCredentials: { enabled: true },
+      dPoP: dpopFeature({ requireNonce: config.dpopRequireNonce, keyEncryptionSecret: config.keyEncryptionSecret }),
       // Ours, in src/tokens: they handle JWTs too, which oidc-provider refuses.
       introspection: { enabled: false },
       revocation: { enabled: false },

@@ -3,8 +3,9 @@
  * settings; build-provider: the wiring; internals: the one file that touches oidc-provider's
  * internals; provider-responses: named middleware around its routes). Client-credentials only,
  * resource indicators resolved from scopes, per-client token format and lifetime,
- * dynamic registration guarded by our metadata schema, and the holder that rebuilds the
- * provider when keys or APIs change.
+ * dynamic registration guarded by our metadata schema, DPoP-bound tokens (dpop.ts: proof
+ * algorithms, nonces, a replay check that holds across instances), and the holder that
+ * rebuilds the provider when keys or APIs change.
  */
 export { ProviderHolder } from './provider-holder.js';
 export { CLIENT_METADATA_POLICY } from './configuration.js';

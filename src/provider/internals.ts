@@ -71,16 +71,38 @@ export async function findProviderClient(provider: Provider, id: string): Promis
   return (await provider.Client.find(id)) as unknown as ProviderClient | undefined;
 }
 
+/** A client's secrets as oidc-provider's Client carries them (snake_case extra metadata included). */
+export interface ClientSecrets {
+  clientId?: string;
+  clientSecret?: string;
+  [metadata: string]: unknown;
+}
+
 /**
- * Client secrets are stored as keyed hashes (see store/oidc-adapter), so oidc-provider's
- * comparison with the stored value is replaced by one against the hash.
+ * Client secrets are stored as keyed hashes (see store/oidc-adapter), with a previous one
+ * during a rotation's grace period (see applications/secret-rotation), so oidc-provider's
+ * comparison with the stored value is replaced by one against those hashes.
  */
-export function compareSecretsAsHashes(provider: Provider, verify: (presented: string, storedHash: string) => boolean): void {
+export function compareSecretsAsHashes(
+  provider: Provider,
+  verify: (presented: string, client: ClientSecrets) => boolean | Promise<boolean>,
+): void {
   (provider.Client.prototype as unknown as {
-    compareClientSecret(this: { clientSecret?: string }, actual: string): boolean;
+    compareClientSecret(this: ClientSecrets, actual: string): boolean | Promise<boolean>;
   }).compareClientSecret = function compareHashedSecret(actual) {
-    return typeof this.clientSecret === 'string' && verify(actual, this.clientSecret);
+    return verify(actual, this);
   };
+}
+
+/**
+ * Replaces oidc-provider's ReplayDetection.unique (DPoP proof and client assertion jtis at
+ * /token), whose read-then-write lets two instances both accept the same jti.
+ */
+export function replaceReplayDetection(
+  provider: Provider,
+  unique: (iss: string, jti: string, exp: number) => Promise<boolean>,
+): void {
+  (provider as unknown as { ReplayDetection: { unique: typeof unique } }).ReplayDetection.unique = unique;
 }
 
 /**

@@ -27,7 +27,7 @@ const REGISTRATION_RESPONSE = new Set([
   'client_id', 'client_secret', 'client_id_issued_at', 'client_secret_expires_at',
   'registration_access_token', 'registration_client_uri',
   'client_name', 'contacts', 'grant_types', 'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg',
-  'jwks', 'scope', 'access_token_strategy', 'access_token_ttl',
+  'jwks', 'scope', 'access_token_strategy', 'access_token_ttl', 'dpop_bound_access_tokens',
 ]);
 
 /** The client id of /reg/{id}; broken percent-encoding is the caller's error, not ours. */

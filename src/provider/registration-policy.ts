@@ -5,13 +5,21 @@ import {
 } from '../registration/policy.js';
 import { checkClientMetadata, type MetadataPolicyOptions } from './client-metadata.js';
 import { initialAccessTokenOf, managedClientMetadataOf } from './internals.js';
+import { PREVIOUS_SECRET, PREVIOUS_SECRET_EXPIRES_AT } from '../applications/secret-rotation.js';
+
+function previousSecretOf(stored: Record<string, unknown>): Record<string, unknown> {
+  return stored[PREVIOUS_SECRET] === undefined ? {} : {
+    [PREVIOUS_SECRET]: stored[PREVIOUS_SECRET],
+    [PREVIOUS_SECRET_EXPIRES_AT]: stored[PREVIOUS_SECRET_EXPIRES_AT],
+  };
+}
 
 /** Metadata a client-credentials client has; anything else is ignored (RFC 7591 §2). */
 const ACCEPTED = new Set([
   'client_id', 'client_id_issued_at', 'client_secret', 'client_secret_expires_at',
   'client_name', 'contacts', 'grant_types', 'response_types', 'redirect_uris',
   'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg', 'jwks', 'scope',
-  'access_token_strategy', 'access_token_ttl',
+  'access_token_strategy', 'access_token_ttl', 'dpop_bound_access_tokens',
 ]);
 
 /**
@@ -51,6 +59,8 @@ export function registrationPolicy(o: RegistrationGovernance) {
       policy = await o.policyOf(iat);
     } else {
       const stored = managedClientMetadataOf(ctx);
+      // An RFC 7592 update replaces the metadata; a secret rotation in progress is not the client's to end.
+      if (stored) Object.assign(properties, previousSecretOf(stored));
       if (stored) {
         const recorded = stored['registration_policy'];
         policy = isRegistrationPolicy(recorded) ? recorded : policyOfExistingClient(stored);

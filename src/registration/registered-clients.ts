@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { Collection, Filter } from 'mongodb';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
@@ -5,6 +7,9 @@ import { badRequest, notFound } from '../http/index.js';
 import { decodeCursor, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageOf } from '../http/paging.js';
 import { revokeTokens, type ClientRecord, type Collections, type ModelRecord } from '../store/index.js';
 import { isRegistrationPolicy, type RegistrationPolicy } from './policy.js';
+import {
+  DEFAULT_GRACE_SECONDS, previousSecretExpiresAt, rotatedMetadata, withoutPreviousSecret,
+} from '../applications/secret-rotation.js';
 
 export type ClientSource = 'registration' | 'application' | 'system';
 
@@ -16,10 +21,14 @@ export interface ClientView {
   scope?: string;
   access_token_strategy?: string;
   access_token_ttl?: number;
+  /** RFC 9449: the client gets DPoP-bound tokens only. */
+  dpop_bound_access_tokens?: boolean;
   token_endpoint_auth_method?: string;
   application_id?: string;
   key_type?: string;
   registration_policy?: RegistrationPolicy;
+  /** During a secret rotation's grace period: when the previous secret stops working. */
+  previous_secret_expires_at?: Date;
   created_at?: Date;
   updated_at?: Date;
 }
@@ -70,10 +79,12 @@ export class RegisteredClients {
       ...str('scope'),
       ...str('access_token_strategy'),
       ...(typeof m['access_token_ttl'] === 'number' ? { access_token_ttl: m['access_token_ttl'] } : {}),
+      ...(m['dpop_bound_access_tokens'] === true ? { dpop_bound_access_tokens: true } : {}),
       ...str('token_endpoint_auth_method'),
       ...str('application_id'),
       ...str('key_type'),
       ...(isRegistrationPolicy(m['registration_policy']) ? { registration_policy: m['registration_policy'] } : {}),
+      ...(previousSecretExpiresAt(m) !== undefined ? { previous_secret_expires_at: new Date(previousSecretExpiresAt(m)! * 1000) } : {}),
       ...(doc.created_at ? { created_at: doc.created_at } : {}),
       ...(doc.updated_at ? { updated_at: doc.updated_at } : {}),
     };
@@ -147,6 +158,36 @@ export class RegisteredClients {
   async revokeRegistrationAccessTokens(id: string): Promise<number> {
     const r = await this.#rats.deleteMany({ 'payload.clientId': id });
     return r.deletedCount;
+  }
+
+  /** A registered client that uses a secret (application key sets have their own levers). */
+  async #secretClient(id: string): Promise<ClientRecord> {
+    const doc = await this.#changeable(id);
+    const m = doc.metadata as Record<string, unknown>;
+    if (typeof m['application_id'] === 'string') {
+      throw badRequest('application key sets are managed through /applications');
+    }
+    if (typeof m['client_secret'] !== 'string') throw badRequest('the client authenticates with a key, not a secret');
+    return doc;
+  }
+
+  /**
+   * A new secret, shown once; the current one keeps working for `graceSeconds`. Tokens
+   * already issued stay valid until they expire.
+   */
+  async rotateSecret(id: string, graceSeconds = DEFAULT_GRACE_SECONDS): Promise<{ client_secret: string; previous_secret_expires_at: Date }> {
+    const doc = await this.#secretClient(id);
+    const secret = randomBytes(32).toString('base64url');
+    const next = rotatedMetadata(doc.metadata as Record<string, unknown>, secret, graceSeconds);
+    await this.#d.clientAdapter.upsert(id, next as AdapterPayload, 0);
+    return { client_secret: secret, previous_secret_expires_at: new Date(previousSecretExpiresAt(next)! * 1000) };
+  }
+
+  /** The previous secret stops now. */
+  async endPreviousSecret(id: string): Promise<ClientView> {
+    const doc = await this.#secretClient(id);
+    await this.#d.clientAdapter.upsert(id, withoutPreviousSecret(doc.metadata as Record<string, unknown>) as AdapterPayload, 0);
+    return this.get(id);
   }
 
   /** Every earlier registration access token stops working; the new value is shown once. */

@@ -1,6 +1,6 @@
 /**
  * store: everything that touches MongoDB's shape. Connection and indexes (mongo), record types
- * and their ids (records: types only), collections, the oidc-provider adapter, hashing of
+ * and their ids (records: types only), collections, jti replay claims, the oidc-provider adapter, hashing of
  * secrets, the expiry sweeper, and the embedded local server used when no MONGODB_URI is given.
  */
 export { connectStore, type Store } from './mongo.js';
@@ -13,3 +13,4 @@ export { SecretHasher } from './hashing.js';
 export { startSweeper, sweepExpired } from './sweeper.js';
 export { pruneClientScopes } from './client-scopes.js';
 export { revokeTokens, startRevocationSync } from './revocations.js';
+export { claimReplay } from './replay-claims.js';

@@ -128,6 +128,8 @@ class ClientCredentialsAdapter implements Adapter {
     if (payload.aud !== undefined) record.aud = payload.aud as string | string[];
     if (typeof payload.exp === 'number' && !never) record.exp = payload.exp;
     if (typeof extra['key_type'] === 'string') record.key_type = extra['key_type'];
+    // DPoP binding beside the payload: the token cache keeps records without their payload.
+    if (typeof payload['jkt'] === 'string') record.jkt = payload['jkt'];
     // Called once per new token (a fresh random id), so an insert suffices.
     await this.#o.collections.tokenInserts.insert(record);
     this.#o.collections.tokenCache.set(record);

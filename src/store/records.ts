@@ -17,6 +17,8 @@ export interface TokenRecord {
   scope?: string;
   aud?: string | string[];
   key_type?: string;
+  /** DPoP-bound JWTs: the key thumbprint (cnf.jkt); opaque tokens keep it in their payload. */
+  jkt?: string;
   iat: number;
   /** Seconds since epoch; absent for never-expiring opaque tokens. */
   exp?: number;

@@ -8,3 +8,4 @@ export { TokenInspector, publicJwks, type ActiveToken } from './inspect-token.js
 export { introspectionEndpoint } from './introspection.js';
 export { revocationEndpoint } from './revocation.js';
 export { type AuthClient, type ClientAuthDeps } from './client-auth.js';
+export { longestJwtLifetime, unexpiredJwtIssuedBy } from './token-lifetimes.js';

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 
 import type { ApiRegistry } from '../apis/index.js';
 import { HttpError } from '../http/index.js';
+import { boundKeyOf } from '../provider/dpop.js';
 import type { AuthClient } from './client-auth.js';
 import type { ActiveToken } from './inspect-token.js';
 import { readTokenRequest, type TokenRequestDeps } from './token-request.js';
@@ -24,11 +25,14 @@ export function mayIntrospect(caller: AuthClient, token: ActiveToken, d: Introsp
 
 export function introspectionResponse(token: ActiveToken, issuer: string): Record<string, unknown> {
   const r = token.record;
+  const jkt = boundKeyOf(r);
   return {
     active: true,
     scope: r.scope,
     client_id: r.client_id,
-    token_type: 'Bearer',
+    // RFC 9449 §6.2: a bound token says so, and names its key.
+    token_type: jkt ? 'DPoP' : 'Bearer',
+    ...(jkt ? { cnf: { jkt } } : {}),
     exp: r.exp,
     iat: r.iat,
     sub: r.client_id,

@@ -10,6 +10,8 @@ export interface JwtIssue {
   iat: number;
   exp?: number;
   key_type?: string;
+  /** DPoP: the thumbprint of the key the token is bound to (cnf.jkt). */
+  jkt?: string;
 }
 
 /** True for a compact JWS: three base64url parts and a decodable header. */
@@ -49,6 +51,7 @@ export class TokenStore {
     if (t.aud !== undefined) record.aud = t.aud;
     if (t.exp) record.exp = t.exp;
     if (t.key_type) record.key_type = t.key_type;
+    if (t.jkt) record.jkt = t.jkt;
     await this.#c.tokenInserts.insert(record);
     this.#c.tokenCache.set(record);
   }

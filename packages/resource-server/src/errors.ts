@@ -1,5 +1,8 @@
-/** RFC 6750 §3.1 error codes; absent when the request carried no bearer credentials at all. */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/**
+ * RFC 6750 §3.1 error codes, and RFC 9449 §7.1's invalid_dpop_proof; absent when the request
+ * carried no credentials at all.
+ */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
 
 /** A request the resource server refuses, answered as RFC 6750 §3 describes. */
 export class BearerError extends Error {
@@ -8,12 +11,20 @@ export class BearerError extends Error {
   readonly code: BearerErrorCode | undefined;
   /** For insufficient_scope: every scope the route needs (RFC 6750 §3 `scope` attribute). */
   readonly scope: string[] | undefined;
+  /** The scheme of the challenge: DPoP for requests that used it and for DPoP-bound tokens. */
+  readonly scheme: 'Bearer' | 'DPoP';
 
-  constructor(status: 400 | 401 | 403, code: BearerErrorCode | undefined, description: string, scope?: string[]) {
+  constructor(status: 400 | 401 | 403, code: BearerErrorCode | undefined, description: string, scope?: string[], scheme: 'Bearer' | 'DPoP' = 'Bearer') {
     super(description);
     this.status = status;
     this.code = code;
     this.scope = scope;
+    this.scheme = scheme;
+  }
+
+  /** The same refusal, challenged with the DPoP scheme. */
+  asDpop(): BearerError {
+    return this.scheme === 'DPoP' ? this : new BearerError(this.status, this.code, this.message, this.scope, 'DPoP');
   }
 }
 
@@ -36,12 +47,16 @@ function quoted(value: string): string {
   return `"${value.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, ' ')}"`;
 }
 
-/** The `WWW-Authenticate` value for a refusal. */
-export function bearerChallenge(realm: string, err: BearerError): string {
+/**
+ * The `WWW-Authenticate` value for a refusal: RFC 6750 §3 for Bearer, RFC 9449 §7.1 for DPoP
+ * (which also names the proof algorithms accepted).
+ */
+export function bearerChallenge(realm: string, err: BearerError, dpopAlgorithms: readonly string[] = []): string {
   const params = [`realm=${quoted(realm)}`];
   if (err.code) {
     params.push(`error=${quoted(err.code)}`, `error_description=${quoted(err.message)}`);
   }
   if (err.scope) params.push(`scope=${quoted(err.scope.join(' '))}`);
-  return `Bearer ${params.join(', ')}`;
+  if (err.scheme === 'DPoP' && dpopAlgorithms.length) params.push(`algs=${quoted(dpopAlgorithms.join(' '))}`);
+  return `${err.scheme} ${params.join(', ')}`;
 }

@@ -29,6 +29,13 @@
  * `introspectionCacheSeconds` (default: revocationCheckSeconds) and never past the token's exp,
  * which bounds revocation delay for them the same way.
  *
+ * DPoP-bound tokens (RFC 9449, `cnf.jkt` in the JWT or the introspection answer) are accepted
+ * only as `Authorization: DPoP <token>` with a `DPoP` proof for this request (typ, asymmetric
+ * alg, public jwk, htm, htu, iat within `dpopProofWindowSeconds`, ath) signed by the bound
+ * key; a proof's jti is refused a second time within the window (a bounded cache per process).
+ * A bound token sent as Bearer is refused. Those refusals carry a `DPoP` challenge (§7.1):
+ * `invalid_dpop_proof` for a bad proof, `invalid_token` for a bad or mis-sent token.
+ *
  * Refusals follow RFC 6750 §3: 401 with a bare `Bearer realm` challenge when no bearer token
  * was sent, 400 invalid_request for a malformed header, 401 invalid_token, 403
  * insufficient_scope naming the needed `scope`; 503 when the server cannot be asked. The reason
@@ -43,6 +50,7 @@ export { ResourceServer, type VerifiedToken } from './resource-server.js';
 export type { ResourceServerOptions } from './options.js';
 export type { Logger } from './problem-log.js';
 export { DEFAULT_ALGORITHMS } from './options.js';
+export { DEFAULT_DPOP_ALGORITHMS, DpopVerifier, type DpopRequest } from './dpop.js';
 export {
   BearerError, AuthorizationServerUnavailable, bearerChallenge, type BearerErrorCode,
 } from './errors.js';

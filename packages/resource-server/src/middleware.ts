@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Middleware, ParameterizedContext } from 'koa';
 
 import { AuthorizationServerUnavailable, BearerError, bearerChallenge } from './errors.js';
+import type { DpopRequest } from './dpop.js';
 import type { ResourceServerOptions } from './options.js';
 import { ResourceServer, type VerifiedToken } from './resource-server.js';
 
@@ -13,9 +14,9 @@ export interface TokenState {
 
 const UNAVAILABLE_RETRY_SECONDS = '5';
 
-function refuse(ctx: ParameterizedContext, realm: string, err: BearerError): void {
+function refuse(ctx: ParameterizedContext, rs: ResourceServer, err: BearerError): void {
   ctx.status = err.status;
-  ctx.set('WWW-Authenticate', bearerChallenge(realm, err));
+  ctx.set('WWW-Authenticate', bearerChallenge(rs.settings.realm, err, rs.settings.dpopAlgorithms));
   ctx.set('Cache-Control', 'no-store');
   ctx.body = err.code
     ? { error: err.code, error_description: err.message, ...(err.scope ? { scope: err.scope.join(' ') } : {}) }
@@ -29,9 +30,13 @@ export function bearerMiddleware(rs: ResourceServer, scopes: readonly string[]):
   return async function requireBearerToken(ctx, next) {
     let token: VerifiedToken;
     try {
-      token = await rs.authenticate(ctx.get('authorization') || undefined, needed);
+      token = await rs.authenticate(ctx.get('authorization') || undefined, needed, {
+        method: ctx.method,
+        url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
+        proof: ctx.req.headers['dpop'],
+      });
     } catch (err) {
-      if (err instanceof BearerError) return refuse(ctx, rs.settings.realm, err);
+      if (err instanceof BearerError) return refuse(ctx, rs, err);
       if (err instanceof AuthorizationServerUnavailable) {
         ctx.status = 503;
         ctx.set('Retry-After', UNAVAILABLE_RETRY_SECONDS);
@@ -50,8 +55,11 @@ export interface ResourceServerHandle {
   readonly server: ResourceServer;
   /** Middleware for a route needing all of `scopes` (none: any valid token for this API). */
   require(...scopes: string[]): Middleware<TokenState>;
-  /** The verified token for an Authorization header, for non-Koa callers. */
-  authenticate(authorization: string | undefined, scopes?: readonly string[]): Promise<VerifiedToken>;
+  /**
+   * The verified token for an Authorization header, for non-Koa callers; for DPoP-bound tokens
+   * also the request's method, URL and DPoP header.
+   */
+  authenticate(authorization: string | undefined, scopes?: readonly string[], request?: DpopRequest): Promise<VerifiedToken>;
 }
 
 export function createResourceServer(options: ResourceServerOptions): ResourceServerHandle {
@@ -59,7 +67,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   return {
     server,
     require: (...scopes) => bearerMiddleware(server, scopes),
-    authenticate: (authorization, scopes = []) => server.authenticate(authorization, scopes),
+    authenticate: (authorization, scopes = [], request) => server.authenticate(authorization, scopes, request),
   };
 }
 

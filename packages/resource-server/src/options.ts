@@ -1,3 +1,4 @@
+import { DEFAULT_DPOP_ALGORITHMS } from './dpop.js';
 import type { Logger } from './problem-log.js';
 
 /** What an API owner configures; see index.ts for how the numbers bound revocation delay. */
@@ -41,6 +42,17 @@ export interface ResourceServerOptions {
   logRepeatSeconds?: number;
   /** Called on every request that got a 503, with the reason. Optional: the logger already reports it. */
   onUnavailable?: (err: Error) => void;
+  /** DPoP proof algorithms accepted (RFC 9449); asymmetric only. Default ES256 ES384 PS256 RS256 EdDSA Ed25519. */
+  dpopAlgorithms?: string[];
+  /** A DPoP proof's iat may differ from now by at most this many seconds. Default 60. */
+  dpopProofWindowSeconds?: number;
+  /** DPoP proof jtis remembered per process to refuse replays. Default 100000. */
+  dpopReplayCacheSize?: number;
+  /**
+   * The origin clients call this API at (e.g. https://api.example.com), for the DPoP proof's
+   * htu. Default: the request's own (protocol and Host header; behind a proxy set this, or app.proxy).
+   */
+  publicOrigin?: string;
 }
 
 export interface Settings {
@@ -62,6 +74,10 @@ export interface Settings {
   logger: Logger | undefined;
   logRepeatMs: number;
   onUnavailable: (err: Error) => void;
+  dpopAlgorithms: string[];
+  dpopProofWindowSeconds: number;
+  dpopReplayCacheSize: number;
+  publicOrigin: string | undefined;
 }
 
 export const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
@@ -79,6 +95,14 @@ function seconds(name: string, value: number | undefined, fallback: number, min 
   return v;
 }
 
+function asymmetricList(name: string, algorithms: string[]): string[] {
+  if (!algorithms.length) throw new TypeError(`resource server option ${name} must not be empty`);
+  for (const alg of algorithms) {
+    if (!ASYMMETRIC.has(alg)) throw new TypeError(`resource server option ${name}: ${alg} is not an asymmetric JWS algorithm`);
+  }
+  return [...algorithms];
+}
+
 function required(name: string, value: unknown): string {
   if (typeof value !== 'string' || !value) throw new TypeError(`resource server option ${name} is required`);
   return value;
@@ -87,11 +111,7 @@ function required(name: string, value: unknown): string {
 export function settingsOf(o: ResourceServerOptions): Settings {
   const issuer = required('issuer', o.issuer).replace(/\/$/, '');
   const audience = required('audience', o.audience);
-  const algorithms = o.algorithms ?? DEFAULT_ALGORITHMS;
-  if (!algorithms.length) throw new TypeError('resource server option algorithms must not be empty');
-  for (const alg of algorithms) {
-    if (!ASYMMETRIC.has(alg)) throw new TypeError(`resource server option algorithms: ${alg} is not an asymmetric JWS algorithm`);
-  }
+  const algorithms = asymmetricList('algorithms', o.algorithms ?? DEFAULT_ALGORITHMS);
   const revocationCheck = seconds('revocationCheckSeconds', o.revocationCheckSeconds, 30, 1);
   return {
     issuer,
@@ -112,5 +132,9 @@ export function settingsOf(o: ResourceServerOptions): Settings {
     logger: o.logger === false ? undefined : o.logger ?? ((message) => console.warn(message)),
     logRepeatMs: seconds('logRepeatSeconds', o.logRepeatSeconds, 60) * 1000,
     onUnavailable: o.onUnavailable ?? (() => undefined),
+    dpopAlgorithms: asymmetricList('dpopAlgorithms', o.dpopAlgorithms ?? DEFAULT_DPOP_ALGORITHMS),
+    dpopProofWindowSeconds: seconds('dpopProofWindowSeconds', o.dpopProofWindowSeconds, 60, 1),
+    dpopReplayCacheSize: Math.floor(seconds('dpopReplayCacheSize', o.dpopReplayCacheSize, 100_000, 1)),
+    publicOrigin: o.publicOrigin?.replace(/\/$/, ''),
   };
 }

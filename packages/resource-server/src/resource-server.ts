@@ -1,7 +1,8 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 
-import { bearerTokenOf } from './bearer-header.js';
+import { credentialsOf } from './bearer-header.js';
 import { Discovery } from './discovery.js';
+import { DpopVerifier, invalidDpopProof, type DpopRequest } from './dpop.js';
 import { AuthorizationServerUnavailable, BearerError, insufficientScope, invalidToken } from './errors.js';
 import type { HttpDeps } from './http-client.js';
 import { Introspector, type IntrospectionResult } from './introspection-client.js';
@@ -28,6 +29,15 @@ export interface VerifiedToken {
   keyType: string | undefined;
   /** Every claim as received (JWT payload or introspection response). */
   claims: Record<string, unknown>;
+  /** DPoP-bound tokens (RFC 9449): the thumbprint of the key (cnf.jkt) whose proof came with the request. */
+  boundKey: string | undefined;
+}
+
+/** cnf.jkt of a JWT payload or an introspection answer. */
+function jktOf(claims: Record<string, unknown>): string | undefined {
+  const cnf = claims['cnf'];
+  const jkt = cnf && typeof cnf === 'object' ? (cnf as Record<string, unknown>)['jkt'] : undefined;
+  return typeof jkt === 'string' ? jkt : undefined;
 }
 
 /** A compact JWS: three parts and a header that decodes. Opaque tokens here have no dots. */
@@ -70,6 +80,7 @@ export class ResourceServer {
   readonly #revocations: RevocationList;
   readonly #introspector: Introspector;
   readonly #problems: ProblemLog | undefined;
+  readonly #dpop: DpopVerifier;
 
   constructor(options: ResourceServerOptions) {
     const s = settingsOf(options);
@@ -93,6 +104,11 @@ export class ResourceServer {
       clientSecret: s.clientSecret,
       cacheMs: s.introspectionCacheMs,
     }, http);
+    this.#dpop = new DpopVerifier({
+      algorithms: s.dpopAlgorithms,
+      iatWindowSeconds: s.dpopProofWindowSeconds,
+      replayCacheSize: s.dpopReplayCacheSize,
+    });
     this.#problems = s.logger && new ProblemLog({ logger: s.logger, repeatMs: s.logRepeatMs, maxCausesPerInterval: 10 });
   }
 
@@ -101,9 +117,13 @@ export class ResourceServer {
    * needs (all of them). Throws BearerError (400/401/403) or AuthorizationServerUnavailable (503);
    * the reason for the latter is logged (see the `logger` option) and passed to `onUnavailable`.
    */
-  async authenticate(authorization: string | undefined, requiredScopes: readonly string[] = []): Promise<VerifiedToken> {
+  async authenticate(
+    authorization: string | undefined,
+    requiredScopes: readonly string[] = [],
+    request?: DpopRequest,
+  ): Promise<VerifiedToken> {
     try {
-      return await this.#authenticate(authorization, requiredScopes);
+      return await this.#authenticate(authorization, requiredScopes, request);
     } catch (err) {
       if (err instanceof AuthorizationServerUnavailable) {
         this.#problems?.report(err);
@@ -113,12 +133,38 @@ export class ResourceServer {
     }
   }
 
-  async #authenticate(authorization: string | undefined, requiredScopes: readonly string[]): Promise<VerifiedToken> {
-    const value = bearerTokenOf(authorization);
-    const token = looksLikeJwt(value) ? await this.#verifyJwt(value) : await this.#introspect(value);
-    const missing = requiredScopes.filter((s) => !token.scopes.includes(s));
-    if (missing.length) throw insufficientScope([...requiredScopes]);
-    return token;
+  async #authenticate(authorization: string | undefined, requiredScopes: readonly string[], request: DpopRequest | undefined): Promise<VerifiedToken> {
+    const { scheme, token: value } = credentialsOf(authorization);
+    try {
+      const token = looksLikeJwt(value) ? await this.#verifyJwt(value) : await this.#introspect(value);
+      await this.#checkBinding(scheme, value, token, request);
+      const missing = requiredScopes.filter((s) => !token.scopes.includes(s));
+      if (missing.length) throw insufficientScope([...requiredScopes]);
+      return token;
+    } catch (err) {
+      // RFC 9449 §7.1: a request made with the DPoP scheme is answered with a DPoP challenge.
+      if (scheme === 'DPoP' && err instanceof BearerError) throw err.asDpop();
+      throw err;
+    }
+  }
+
+  /**
+   * A DPoP-bound token (cnf.jkt) is accepted only with the DPoP scheme and a proof from its
+   * key for this very request; sent as a bearer token it is refused, since whoever copied it
+   * could send it that way too.
+   */
+  async #checkBinding(scheme: 'Bearer' | 'DPoP', value: string, token: VerifiedToken, request: DpopRequest | undefined): Promise<void> {
+    const jkt = token.boundKey;
+    if (scheme === 'Bearer') {
+      if (jkt) throw invalidToken('the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof').asDpop();
+      return;
+    }
+    if (!jkt) throw invalidToken('the access token is not DPoP-bound; send it as a Bearer token');
+    if (!request) throw invalidDpopProof('the request was not given to check its DPoP proof');
+    const url = this.settings.publicOrigin
+      ? this.settings.publicOrigin + new URL(request.url).pathname
+      : request.url;
+    await this.#dpop.verify({ ...request, url }, value, jkt);
   }
 
   async #verifyJwt(value: string): Promise<VerifiedToken> {
@@ -152,6 +198,7 @@ export class ResourceServer {
       expiresAt: num(payload.exp),
       keyType: str(payload['key_type']),
       claims: { ...payload },
+      boundKey: jktOf(payload),
     };
   }
 
@@ -166,7 +213,10 @@ export class ResourceServer {
     if (r.iss !== undefined && r.iss !== s.issuer) throw invalidToken('the access token is from another issuer');
     const audiences = list(r.aud);
     if (!audiences.includes(s.audience)) throw invalidToken('the access token is not for this API');
-    if (r.token_type !== undefined && r.token_type.toLowerCase() !== 'bearer') throw invalidToken('the token is not a bearer token');
+    const tokenType = r.token_type?.toLowerCase();
+    if (tokenType !== undefined && tokenType !== 'bearer' && tokenType !== 'dpop') throw invalidToken('the token is not an access token');
+    const boundKey = jktOf(r);
+    if (tokenType === 'dpop' && !boundKey) throw invalidToken('the DPoP token names no key');
     return {
       format: 'opaque',
       clientId: str(r.client_id) ?? '',
@@ -179,6 +229,7 @@ export class ResourceServer {
       expiresAt: num(r.exp),
       keyType: str(r['key_type']),
       claims: { ...r },
+      boundKey,
     };
   }
 }
