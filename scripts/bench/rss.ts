@@ -9,7 +9,7 @@ export interface MemoryReading {
   hwmKb: number;
 }
 
-export function readMemory(pid: number): MemoryReading | undefined {
+function readOne(pid: number): MemoryReading | undefined {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -18,6 +18,42 @@ export function readMemory(pid: number): MemoryReading | undefined {
   }
   const field = (name: string) => Number(/^\s*(\d+)/.exec(status.split(`\n${name}:`)[1] ?? '')?.[1] ?? NaN);
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
+}
+
+/** The process and every process below it: a launcher script (kc.sh) starts the real server. */
+function treeOf(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parentOf.set(Number(entry), ppid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i += 1) {
+    for (const [pid, ppid] of parentOf) if (ppid === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+/** Resident memory of the process and its children, summed (a peak per process for VmHWM). */
+export function readMemory(pid: number): MemoryReading | undefined {
+  const own = readOne(pid);
+  if (!own) return undefined;
+  let rssKb = 0;
+  let hwmKb = 0;
+  for (const p of treeOf(pid)) {
+    const m = readOne(p);
+    if (!m) continue;
+    if (Number.isFinite(m.rssKb)) rssKb += m.rssKb;
+    if (Number.isFinite(m.hwmKb)) hwmKb += m.hwmKb;
+  }
+  return { rssKb, hwmKb };
 }
 
 export interface RssPeak {
