@@ -62,3 +62,20 @@ describe('signing keys', () => {
     expect(JSON.stringify(keys)).toContain(old.kid);
   });
 });
+
+describe('an API changed while another request deletes it', () => {
+  it('answers 404, never 500', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      const identifier = `https://race-${i}.example.com`;
+      await createApi(url, admin, { identifier, name: `Race ${i}`, scopes: [{ name: `race${i}:read` }] });
+      const path = `/apis/${encodeURIComponent(identifier)}`;
+      const [patched, deleted] = await Promise.all([
+        api('patch', path).send({ signing_alg: 'EdDSA', resource_server_clients: [] }),
+        api('delete', path),
+      ]);
+      statuses.add(patched.status).add(deleted.status);
+    }
+    for (const s of statuses) expect([200, 204, 404]).toContain(s);
+  });
+});

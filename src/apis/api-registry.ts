@@ -218,7 +218,10 @@ export class ApiRegistry {
     if (patch.resource_server_clients !== undefined) set.resource_server_clients = patch.resource_server_clients;
     await this.#apis.updateOne({ _id: identifier }, { $set: set });
     await this.#bump();
-    return this.get(identifier)!;
+    // Another request may have deleted it meanwhile (no transactions): say so, not a 500.
+    const updated = this.get(identifier);
+    if (!updated) throw notFound(`API ${identifier} not found`);
+    return updated;
   }
 
   async remove(identifier: string): Promise<void> {
