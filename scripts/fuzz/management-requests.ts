@@ -123,7 +123,8 @@ function authHeaders(rng: Rng, f: Fixtures, allowAdmin: boolean): Auth {
   return rng.weighted<Auth>([
     [allowAdmin ? 12 : 0, () => ({ headers: [['authorization', `Bearer ${adminToken}`]], admin: true })],
     [1, () => ({ headers: [], admin: false })],
-    [2, () => ({ headers: [['authorization', `Bearer ${rng.pick(f.ledger.tokenPool)?.token ?? 'x'}`]], admin: false })], // someone's token, not admin
+    // Someone's token, not admin: the pool may hold the admin client's own /token answers.
+    [2, () => ({ headers: [['authorization', `Bearer ${rng.pick(f.ledger.tokenPool.filter((t) => t.owner.id !== f.admin.id))?.token ?? 'x'}`]], admin: false })],
     [1, () => ({ headers: [['authorization', `Bearer ${f.dcrToken}`]], admin: false })],
     [1, () => ({ headers: [['authorization', rng.pick([`Bearer ${adminToken.slice(0, -2)}`, `Basic ${adminToken}`, 'Bearer', `Bearer ${hostileString(rng).slice(0, 300)}`])]], admin: false })],
     // The scheme is case-insensitive (RFC 7235) and servers may forgive extra spaces: authority.
