@@ -44,6 +44,7 @@ export class DatabaseHealth {
   #since = Date.now();
   readonly #client: MongoClient;
   #pinging: Promise<boolean> | undefined;
+  #pingStarted = 0;
 
   constructor(client: MongoClient) {
     this.#client = client;
@@ -84,6 +85,10 @@ export class DatabaseHealth {
    * arrive while one is out share it rather than pile up commands on a stalled server.
    */
   async ping(deadlineMs = READINESS_DEADLINE_MS): Promise<boolean> {
+    // A ping older than its own timeout is not shared any more: should the driver never settle
+    // it (a pool cleared while the server was away), readiness must not stay false for ever.
+    if (this.#pinging && Date.now() - this.#pingStarted > PING_TIMEOUT_MS + deadlineMs) this.#pinging = undefined;
+    if (!this.#pinging) this.#pingStarted = Date.now();
     this.#pinging ??= this.#client.db('admin').command({ ping: 1 }, { timeoutMS: PING_TIMEOUT_MS })
       .then(() => {
         this.#set(true);
