@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import type { Collection } from 'mongodb';
 
+import { SingleFlush } from '../store/single-flush.js';
+
 /** One instance's counts for one window. */
 export interface CounterDoc {
   _id: string;
@@ -34,18 +36,16 @@ export class RateLimiter {
   readonly #windowMs: number;
   readonly #instance = randomBytes(8).toString('hex');
   readonly #timer: NodeJS.Timeout;
-  readonly #onError: (err: unknown) => void;
+  readonly #flusher: SingleFlush;
   #window = 0;
   #local = new Map<string, number>();
   #others = new Map<string, number>();
   #dirty = false;
-  #flushing: Promise<void> | undefined;
-  #failing = false;
 
   constructor(coll: Collection<CounterDoc>, o: { windowSeconds: number; flushMs?: number; onError: (err: unknown) => void }) {
     this.#coll = coll;
     this.#windowMs = o.windowSeconds * 1000;
-    this.#onError = o.onError;
+    this.#flusher = new SingleFlush(() => this.#flush(), o.onError);
     this.#timer = setInterval(() => void this.flush(), o.flushMs ?? 1000);
     this.#timer.unref();
   }
@@ -86,18 +86,7 @@ export class RateLimiter {
   }
 
   flush(): Promise<void> {
-    this.#flushing ??= this.#flush()
-      .then(() => {
-        this.#failing = false;
-      }, (err: unknown) => {
-        // Report the first failure of a run, not one line every flush while the database is away.
-        if (!this.#failing) this.#onError(err);
-        this.#failing = true;
-      })
-      .finally(() => {
-        this.#flushing = undefined;
-      });
-    return this.#flushing;
+    return this.#flusher.flush();
   }
 
   async #flush(): Promise<void> {
@@ -128,6 +117,6 @@ export class RateLimiter {
   /** Stops the timer and lets a flush under way finish, so closing the store interrupts nothing. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#flushing;
+    await this.#flusher.settled();
   }
 }

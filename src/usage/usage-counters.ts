@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import type { Collection } from 'mongodb';
 
+import { SingleFlush } from '../store/single-flush.js';
+
 import type { KeyType } from '../applications/index.js';
 import { emptyCounts, HOUR_MS, RETENTION_MS, USAGE_EVENTS, type UsageCounts, type UsageEvent, type UsageHourDoc } from './model.js';
 
@@ -22,15 +24,13 @@ export class UsageCounters {
   readonly #coll: Collection<UsageHourDoc>;
   readonly #instance = randomBytes(8).toString('hex');
   readonly #timer: NodeJS.Timeout;
-  readonly #onError: (err: unknown) => void;
+  readonly #flusher: SingleFlush;
   #pending = new Map<string, Pending>();
-  #flushing: Promise<void> | undefined;
-  #failing = false;
   #lastSweep = 0;
 
   constructor(coll: Collection<UsageHourDoc>, o: { flushMs?: number; onError: (err: unknown) => void }) {
     this.#coll = coll;
-    this.#onError = o.onError;
+    this.#flusher = new SingleFlush(() => this.#flush(), o.onError);
     this.#timer = setInterval(() => void this.flush(), o.flushMs ?? 5000);
     this.#timer.unref();
   }
@@ -52,22 +52,12 @@ export class UsageCounters {
 
   /** Writes everything counted until now, waiting for a flush already under way first. */
   async flushNow(): Promise<void> {
-    await this.#flushing;
+    await this.#flusher.settled();
     await this.flush();
   }
 
   flush(): Promise<void> {
-    this.#flushing ??= this.#flush()
-      .then(() => {
-        this.#failing = false;
-      }, (err: unknown) => {
-        if (!this.#failing) this.#onError(err);
-        this.#failing = true;
-      })
-      .finally(() => {
-        this.#flushing = undefined;
-      });
-    return this.#flushing;
+    return this.#flusher.flush();
   }
 
   async #flush(): Promise<void> {
@@ -115,7 +105,7 @@ export class UsageCounters {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#flushing;
+    await this.#flusher.settled();
     await this.flush();
   }
 }
