@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { launchBrowser, screenshot } from './support/browser.js';
+import { LAPTOP, launchBrowser, PHONE, screenshot, watchPage } from './support/browser.js';
 import { adminToken, createApi, tokenRequest } from './support/oauth.js';
 import { eventually } from './support/processes.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
@@ -10,8 +10,6 @@ import { startTestServer, type TestServer } from './support/test-server.js';
 const ORDERS = 'https://orders.example.com';
 const HIDDEN = 'https://payroll.example.com';
 const ADMIN_PASSWORD = 'correct-horse-battery-staple';
-const LAPTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
 
 let srv: TestServer;
 let url: string;
@@ -30,11 +28,7 @@ interface Person {
 
 async function open(): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: LAPTOP });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => problems.push(`${page.url()}: ${err.message}`));
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${page.url()}: ${msg.text()}`);
-  });
+  const page = watchPage(await context.newPage(), problems);
   return { context, page };
 }
 

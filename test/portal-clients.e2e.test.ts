@@ -2,15 +2,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { launchBrowser, screenshot } from './support/browser.js';
+import { LAPTOP, launchBrowser, PHONE, screenshot, watchPage } from './support/browser.js';
 import { adminToken, createApi, tokenRequest } from './support/oauth.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 const ORDERS = 'https://orders.example.com';
 const INVENTORY = 'https://inventory.example.com';
 const ADMIN_PASSWORD = 'correct-horse-battery-staple';
-const LAPTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
 
 let srv: TestServer;
 let url: string;
@@ -19,13 +17,7 @@ let context: BrowserContext;
 let page: Page;
 const problems: string[] = [];
 
-function watch(p: Page): Page {
-  p.on('pageerror', (err) => problems.push(`${p.url()}: ${err.message}`));
-  p.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${p.url()}: ${msg.text()}`);
-  });
-  return p;
-}
+const watch = (p: Page): Page => watchPage(p, problems);
 
 async function submitted(p: Page, action: () => Promise<unknown>): Promise<void> {
   await p.evaluate('window.__previousDocument = true');

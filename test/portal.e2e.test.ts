@@ -3,15 +3,13 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PortalUsers } from '../src/portal/index.js';
-import { launchBrowser, screenshot } from './support/browser.js';
+import { LAPTOP, launchBrowser, PHONE, screenshot, watchPage } from './support/browser.js';
 import { adminToken, createApi, introspect } from './support/oauth.js';
 import { ADMIN_SECRET, startTestServer, type TestServer } from './support/test-server.js';
 
 const ORDERS = 'https://orders.example.com';
 const INVENTORY = 'https://inventory.example.com';
 const ADMIN_PASSWORD = 'correct-horse-battery-staple';
-const LAPTOP = { width: 1280, height: 860 };
-const PHONE = { width: 390, height: 844 };
 
 let srv: TestServer;
 let url: string;
@@ -22,13 +20,7 @@ let page: Page;
 /** Script errors and anything the content security policy blocked, from every page. */
 const problems: string[] = [];
 
-function watch(p: Page): Page {
-  p.on('pageerror', (err) => problems.push(`${p.url()}: ${err.message}`));
-  p.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${p.url()}: ${msg.text()}`);
-  });
-  return p;
-}
+const watch = (p: Page): Page => watchPage(p, problems);
 
 const adminIntrospect = async (token: string) =>
   (await introspect(url, 'admin', ADMIN_SECRET, token)).body as Record<string, unknown>;

@@ -16,6 +16,18 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+export const LAPTOP = { width: 1280, height: 860 };
+export const PHONE = { width: 390, height: 844 };
+
+/** Collects script errors and anything the content security policy blocked into `problems`. */
+export function watchPage(p: Page, problems: string[]): Page {
+  p.on('pageerror', (err) => problems.push(`${p.url()}: ${err.message}`));
+  p.on('console', (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${p.url()}: ${msg.text()}`);
+  });
+  return p;
+}
+
 /** Where the tests leave screenshots for a reviewer (git-ignored). */
 export const SCREENSHOT_DIR = resolve('test-artifacts', 'screenshots');
 
