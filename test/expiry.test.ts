@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { hashToken, sweepExpired } from '../src/store/index.js';
+import { connectStore, hashToken, sweepExpired } from '../src/store/index.js';
 import { adminToken, createApi, introspect, registerClient, tokenRequest } from './support/oauth.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
@@ -25,6 +25,17 @@ describe('expiry without relying on TTL indexes', () => {
     // would only slow every insert down. MongoDB needs them for sweeps and per-client revocation.
     if (inject('mongoKind') === 'ferretdb') expect(names).toEqual(['_id_']);
     else expect(names).toEqual(expect.arrayContaining(['_id_', 'client_id_1', 'revoked_at_1']));
+  });
+
+  it('drops on FerretDB the token indexes an earlier version created there', async () => {
+    if (inject('mongoKind') !== 'ferretdb') return;
+    await srv.store.collections.tokens.createIndex({ client_id: 1 }, { name: 'client_id_1' });
+    const again = await connectStore(srv.config.mongodbUri!, srv.config.mongodbDb);
+    try {
+      expect((await again.collections.tokens.indexes()).map((i) => i.name)).toEqual(['_id_']);
+    } finally {
+      await again.close();
+    }
   });
 
   it.each(['opaque', 'jwt'])('never serves an expired %s token, and the sweeper removes it', async (strategy) => {

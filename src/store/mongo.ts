@@ -2,6 +2,8 @@ import { MongoClient, MongoServerError, type Db } from 'mongodb';
 
 import { collectionsOf, PERSISTED_MODELS, type Collections } from './collections.js';
 
+const NAMESPACE_NOT_FOUND = 26;
+
 export interface Store {
   client: MongoClient;
   db: Db;
@@ -76,7 +78,11 @@ async function ensureIndexes(db: Db, collections: Collections): Promise<boolean>
     await collections.tokens.createIndex({ revoked_at: 1 }, { name: 'revoked_at_1' });
   } else {
     // Created by earlier versions: dropped, so an upgraded database stops paying for them.
-    const present = new Set((await collections.tokens.indexes()).map((i) => i.name));
+    const existing = await collections.tokens.listIndexes().toArray().catch((err: unknown) => {
+      if (err instanceof MongoServerError && err.code === NAMESPACE_NOT_FOUND) return [];
+      throw err;
+    });
+    const present = new Set(existing.map((i) => String(i['name'])));
     for (const name of ['expiresAt_1', 'client_id_1', 'revoked_at_1']) {
       if (present.has(name)) await collections.tokens.dropIndex(name);
     }
