@@ -3,26 +3,13 @@
 // FerretDB burst lines up with a commit or a WAL checkpoint, a server burst
 // with a periodic job or a major GC.
 
-import { readFileSync } from 'node:fs';
-
 import { BUCKET_MS, wallNow } from './rate-driver.js';
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+import { cpuTicks, TICKS_PER_SECOND } from './process-cpu.js';
 
 export interface CpuPoint {
   at: number;
   /** Percent of one core over the interval before `at`, per process name. */
   pct: Record<string, number>;
-}
-
-function cpuTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return undefined;
-  }
 }
 
 export class CpuSampler {

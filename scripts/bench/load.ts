@@ -4,6 +4,7 @@
 
 import autocannon from 'autocannon';
 
+import { cpuMsOfTree } from './process-cpu.js';
 import { RssSampler, type RssPeak } from './rss.js';
 import type { BenchSettings } from './settings.js';
 import { Samples, median } from './stats.js';
@@ -108,17 +109,29 @@ export interface WorkloadResult {
   errors: number;
   /** Server process memory over warm-up and runs. */
   rss: RssPeak;
+  /**
+   * CPU time per successful answer (median over runs), in microseconds: of the server's
+   * process tree and of a separate database process. Unlike req/s it hardly depends on what
+   * else shares the cores, and it says where each request's cost goes.
+   */
+  cpuUsPerOk: { server: number; db?: number | undefined };
   runs: RunResult[];
+}
+
+/** The processes whose CPU a measurement charges to the workload. */
+export interface MeasuredPids {
+  server: number;
+  db?: number | undefined;
 }
 
 export async function measure(
   label: string,
   target: LoadTarget,
   settings: BenchSettings,
-  serverPid: number,
+  pids: MeasuredPids,
   log: (line: string) => void,
 ): Promise<WorkloadResult> {
-  const sampler = new RssSampler(serverPid).start();
+  const sampler = new RssSampler(pids.server).start();
   // A server that answers nothing for a whole run has stalled: later runs would only repeat that.
   const assertAnswering = (r: RunResult, what: string) => {
     if (r.responses === 0) throw new StalledError(`${label}: no response at all during the ${what} (${r.seconds.toFixed(0)} s): the server stalled`);
@@ -130,8 +143,13 @@ export async function measure(
       assertAnswering(w, 'warm-up');
     }
     const runs: RunResult[] = [];
+    const cpu: { server: number[]; db: number[] } = { server: [], db: [] };
+    const perOk = (ms: number, ok: number) => (ok > 0 ? (ms * 1000) / ok : NaN);
     for (let i = 0; i < settings.runs; i++) {
+      const before = { server: cpuMsOfTree(pids.server), db: pids.db ? cpuMsOfTree(pids.db) : 0 };
       const r = await target.run(settings.seconds, settings.connections, settings.maxRequestsPerRun);
+      cpu.server.push(perOk(cpuMsOfTree(pids.server) - before.server, r.ok));
+      if (pids.db) cpu.db.push(perOk(cpuMsOfTree(pids.db) - before.db, r.ok));
       assertAnswering(r, `run ${i + 1}`);
       runs.push(r);
       log(
@@ -145,6 +163,7 @@ export async function measure(
       p99Ms: median(runs.map((r) => r.p99Ms)),
       errors: runs.reduce((sum, r) => sum + r.errors, 0),
       rss: sampler.read(),
+      cpuUsPerOk: { server: median(cpu.server), ...(pids.db ? { db: median(cpu.db) } : {}) },
       runs,
     };
   } finally {

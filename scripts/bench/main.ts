@@ -35,7 +35,7 @@ import { autocannonTarget, measure, type HttpCall, type WorkloadResult } from '.
 import { HOST, baseEnv, cleanupAll, freePort, installExitHandlers, makeTempDir, spawnChild, waitForHttp } from './processes.js';
 import { readMemory } from './rss.js';
 import {
-  RATE_WORKLOADS, SYSTEM_LABELS, WORKLOADS, checkTargets, formatBounds, formatRate, formatThroughput, writeResults,
+  RATE_WORKLOADS, SYSTEM_LABELS, WORKLOADS, checkTargets, formatBounds, formatRate, formatCpu, formatThroughput, writeResults,
   type Bounds, type RateKey, type SystemResults, type WorkloadKey,
 } from './report.js';
 import { passthroughEnv, readSettings, type BenchSettings, type SystemName } from './settings.js';
@@ -88,7 +88,7 @@ async function measurePhase(run: Run, system: SystemName, phase: Phase): Promise
     }
     log(`${system}: ${spec.label}, ${s.connections} connections`);
     try {
-      results.throughput[spec.key] = await measure(`${system} ${spec.key}`, autocannonTarget(call), s, phase.pid, log);
+      results.throughput[spec.key] = await measure(`${system} ${spec.key}`, autocannonTarget(call), s, { server: phase.pid, db: phase.dbPid }, log);
     } catch (err) {
       run.problems.push(`${system} ${spec.label}: ${message(err)}`);
       log(run.problems.at(-1)!);
@@ -133,7 +133,7 @@ async function measureBounds(run: Run, tmp: string): Promise<Bounds> {
       const child = spawnChild(name, process.execPath, [js], { env: { ...baseEnv(), PORT: String(port), BENCH_HMAC_CLIENTS: String(s.clients) } });
       const url = `http://${HOST}:${port}`;
       await waitForHttp(`${url}/`, child);
-      const result: WorkloadResult = await measure(`bound ${key}`, autocannonTarget(issueCall(url, '/token', fake)), s, child.pid, log);
+      const result: WorkloadResult = await measure(`bound ${key}`, autocannonTarget(issueCall(url, '/token', fake)), s, { server: child.pid }, log);
       bounds[key] = result;
       await child.stop();
     } catch (err) {
@@ -364,12 +364,13 @@ async function main(): Promise<void> {
   const throughput = formatThroughput(settings.systems, run.results, bounds);
   const rate = formatRate(settings.systems, run.results);
   const boundTable = formatBounds(bounds);
+  const cpuTable = formatCpu(settings.systems, run.results, bounds);
   const notes = Object.entries(run.servers).flatMap(([name, about]) => ((about['notes'] as string[] | undefined) ?? []).map((n) => `${name}: ${n}`));
   const text =
     `\nkeyforge vs Ory Hydra ${HYDRA_VERSION} vs Keycloak ${KEYCLOAK_VERSION}, median of ${settings.runs} runs, ${cpus().length} CPUs` +
     `${smoke ? ' (SMOKE RUN)' : ''}\n(req/s counts successful responses only; RSS = peak of the server process; * = see notes)\n` +
     `ours: introspection rate limits off, token-endpoint limits at their defaults (not reached)\n\n` +
-    `${throughput}\n\n${rate}\n\n${boundTable}\n\nTargets (issue 10):\n  ${checkTargets(run.results, bounds).join('\n  ')}\n` +
+    `${throughput}\n\n${cpuTable}\n\n${rate}\n\n${boundTable}\n\nTargets (issue 10):\n  ${checkTargets(run.results, bounds).join('\n  ')}\n` +
     (notes.length ? `\nNotes:\n  ${notes.join('\n  ')}\n` : '') +
     (run.problems.length ? `\nProblems:\n  ${run.problems.join('\n  ')}\n` : '') +
     `\nmeasured in ${totalSeconds.toFixed(0)} s\n`;

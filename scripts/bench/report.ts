@@ -113,6 +113,27 @@ export function formatThroughput(systems: SystemName[], results: Partial<Record<
   return table(header, rows);
 }
 
+/**
+ * Where each answer's CPU goes, per system: server process (tree) and its separate database
+ * process, in µs per successful response at 64 connections. Two cores give 2,000,000 µs per
+ * second to share with the load generator, so 2e6 / (server + db) caps req/s on this box.
+ */
+export function formatCpu(systems: SystemName[], results: Partial<Record<SystemName, SystemResults>>, bounds: Bounds): string {
+  const header = ['CPU per answer, µs (64 connections)'];
+  for (const s of systems) header.push(`${SYSTEM_LABELS[s]} server`, 'db');
+  header.push('bare node:http', 'HMAC+random');
+  const rows = WORKLOADS.map((spec) => {
+    const row = [spec.label];
+    for (const s of systems) {
+      const c = results[s]?.throughput[spec.key]?.cpuUsPerOk;
+      row.push(num(c?.server, 0), c?.db === undefined ? '-' : num(c.db, 0));
+    }
+    row.push(num(bounds.nodeHttp?.cpuUsPerOk.server, 0), num(bounds.hmac?.cpuUsPerOk.server, 0));
+    return row;
+  });
+  return table(header, rows);
+}
+
 export function formatRate(systems: SystemName[], results: Partial<Record<SystemName, SystemResults>>): string {
   const header = ['fixed rate (open loop)', 'system', 'target/s', 'done/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'err', 'RSS MB', 'issue 10 limit'];
   const rows: string[][] = [];

@@ -21,7 +21,7 @@ function readOne(pid: number): MemoryReading | undefined {
 }
 
 /** The process and every process below it: a launcher script (kc.sh) starts the real server. */
-function treeOf(root: number): number[] {
+export function treeOf(root: number): number[] {
   const parentOf = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
