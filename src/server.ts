@@ -83,7 +83,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   services.self.listeningAt(url);
 
   const stopSweeper = startSweeper(store.collections, config.sweepIntervalSeconds,
-    failureLogger(log, 'sweeping expired records failed'));
+    failureLogger(log, 'sweeping expired records failed'),
+    (removed, tookMs) => log.debug({ removed, tookMs: Math.round(tookMs) }, 'swept expired records'));
   const stopRevocationSync = startRevocationSync(
     store.collections.revocationEvents,
     store.collections.tokenCache,

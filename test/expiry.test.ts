@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { connectStore, hashToken, sweepExpired } from '../src/store/index.js';
+import { connectStore, hashToken, startSweeper, sweepExpired } from '../src/store/index.js';
 import { adminToken, createApi, introspect, registerClient, tokenRequest } from './support/oauth.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
@@ -52,6 +52,26 @@ describe('expiry without relying on TTL indexes', () => {
 
     expect(await sweepExpired(srv.store.collections)).toBeGreaterThanOrEqual(1);
     expect(await srv.store.collections.tokens.countDocuments({ client_id: c.client_id })).toBe(0);
+  });
+
+  it('sweeps on its own schedule until stopped', async () => {
+    const c = await registerClient(srv.url, { scope: 'exp:x', access_token_ttl: 1 });
+    await tokenRequest(srv.url, c.client_id, c.client_secret);
+    await new Promise((r) => setTimeout(r, 2100));
+    const sweeps: number[] = [];
+    const errors: unknown[] = [];
+    const stop = startSweeper(srv.store.collections, 0.2, (err) => errors.push(err), (removed) => sweeps.push(removed));
+    try {
+      await expect.poll(() => sweeps.length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    } finally {
+      stop();
+    }
+    const after = sweeps.length;
+    expect(errors).toEqual([]);
+    expect(await srv.store.collections.tokens.countDocuments({ client_id: c.client_id })).toBe(0);
+    await new Promise((r) => setTimeout(r, 600));
+    // Stopped means stopped, also for a sweep that was scheduled.
+    expect(sweeps.length).toBeLessThanOrEqual(after + 1);
   });
 
   it('keeps never-expiring records through a sweep', async () => {
