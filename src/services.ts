@@ -134,6 +134,7 @@ export async function createServices(config: Config, store: Store, log: Logger):
     db: store.db,
     clientAdapter: adapter('Client'),
     clients: store.collections.clients,
+    secondaryIndexes: store.secondaryIndexes,
     registry,
     tokens,
     maxAccessTokenTtl: config.maxAccessTokenTtl,

@@ -94,6 +94,8 @@ export interface ApplicationsDeps {
   /** Clients as oidc-provider stores them (store/oidc-adapter's 'Client' adapter). */
   clientAdapter: Adapter;
   clients: Collection<ClientRecord>;
+  /** Whether non-unique indexes serve queries on this database (see Store). */
+  secondaryIndexes: boolean;
   registry: ApiRegistry;
   tokens: Pick<TokenStore, 'revokeAllForClient'>;
   maxAccessTokenTtl: number;
@@ -128,10 +130,15 @@ export class Applications {
     for (const doc of docs) await this.#coll.replaceOne({ _id: doc._id }, doc, { upsert: true });
   }
 
+  async #createIndexes(): Promise<void> {
+    await this.#coll.createIndex({ name_key: 1 }, { unique: true, name: 'name_key_unique' });
+    // A developer's page: their applications in name order, without walking everyone else's.
+    if (this.#s.secondaryIndexes) await this.#coll.createIndex({ owner: 1, name_key: 1 }, { name: 'owner_1_name_key_1' });
+  }
+
   /** Indexes on first use, and the API list (and the provider built on it) brought up to date. */
   async #ready(): Promise<Collection<ApplicationDoc>> {
-    this.#indexes ??= this.#coll.createIndex({ name_key: 1 }, { unique: true, name: 'name_key_unique' })
-      .catch((err: unknown) => {
+    this.#indexes ??= this.#createIndexes().catch((err: unknown) => {
         this.#indexes = undefined;
         throw err;
       });

@@ -10,6 +10,8 @@ export interface Store {
   collections: Collections;
   /** False on servers such as FerretDB v1 that refuse TTL indexes; the sweeper covers both. */
   ttlIndexes: boolean;
+  /** False on FerretDB v1, whose queries use no index but the one on `_id`: only unique indexes are made there. */
+  secondaryIndexes: boolean;
   close(): Promise<void>;
 }
 
@@ -29,12 +31,14 @@ export async function connectStore(uri: string, dbName: string, o: { tokenCacheS
   await client.connect();
   const db = client.db(dbName);
   const collections = collectionsOf(db, o);
-  const ttlIndexes = await ensureIndexes(db, collections);
+  const secondaryIndexes = await secondaryIndexesServeQueries(db);
+  const ttlIndexes = await ensureIndexes(db, collections, secondaryIndexes);
   return {
     client,
     db,
     collections,
     ttlIndexes,
+    secondaryIndexes,
     close: () => client.close(),
   };
 }
@@ -64,8 +68,7 @@ async function ensureExpiryIndex(db: Db, name: string, indexed: boolean): Promis
   }
 }
 
-async function ensureIndexes(db: Db, collections: Collections): Promise<boolean> {
-  const indexed = await secondaryIndexesServeQueries(db);
+async function ensureIndexes(db: Db, collections: Collections, indexed: boolean): Promise<boolean> {
   let ttl = await ensureExpiryIndex(db, collections.tokens.collectionName, indexed);
   for (const model of PERSISTED_MODELS) {
     ttl = (await ensureExpiryIndex(db, collections.model(model).collectionName, indexed)) && ttl;
