@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import { startKeySchedule } from './key-schedule.js';
 import { ensureAdminClient, ensureEnvInitialAccessToken } from './bootstrap.js';
 import { DEV_KEY_ENCRYPTION_SECRET, type Config } from './config/index.js';
+import { closeIfBodyAbandoned } from './http/index.js';
 import { failureLogger } from './ops/index.js';
 import { ensurePortalAdmin } from './portal/index.js';
 import { createServices, type Services } from './services.js';
@@ -66,6 +67,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
   const server = createServer((req, res) => {
+    closeIfBodyAbandoned(req, res);
     inFlight++;
     void Promise.resolve(handle(req, res)).finally(() => {
       if (--inFlight === 0) onIdle?.();

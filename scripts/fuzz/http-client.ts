@@ -3,6 +3,7 @@
 // some kinds and adds its own. Keep-alive connections, bounded by the fuzzer's concurrency.
 
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 
 import { encodeLoosely } from './random.js';
 
@@ -27,6 +28,38 @@ export interface Answer {
   body: Buffer;
 }
 
+/** What the client saw of a request that got no complete answer: enough to tell whose fault it was. */
+export interface SocketView {
+  /** Milliseconds from sending to giving up. */
+  ms: number;
+  /** The request went out on a kept-alive socket that an earlier request used. */
+  reusedSocket: boolean;
+  /** The whole request (headers and body) was handed to the socket. */
+  requestWritten: boolean;
+  bytesWritten: number;
+  bytesRead: number;
+  /** A 1xx (e.g. 100 Continue) arrived. */
+  informational: number[];
+  /** Status of the final answer, if its head arrived. */
+  status?: number;
+  bodyBytes: number;
+  /** The server ended or closed the connection. */
+  peerEnded: boolean;
+  error: string;
+  code?: string;
+  /** The request this socket carried before, and how it ended: a connection left in a bad state shows here. */
+  previousOnSocket?: string;
+}
+
+export class NoAnswerError extends Error {
+  readonly code: string | undefined;
+
+  constructor(readonly view: SocketView) {
+    super(view.error);
+    this.code = view.code;
+  }
+}
+
 const MAX_KEPT_BODY = 256 * 1024;
 
 // Node refuses to send these; they are replaced rather than the request dropped.
@@ -38,6 +71,7 @@ export class HttpClient {
   readonly #agent: Agent;
   readonly #host: string;
   readonly #port: number;
+  readonly #history = new WeakMap<Socket, string>();
 
   constructor(baseUrl: string, maxSockets: number) {
     const url = new URL(baseUrl);
@@ -54,6 +88,7 @@ export class HttpClient {
     if (body && !req.chunked && !req.headers.some(([n]) => n.toLowerCase() === 'content-length')) {
       raw.push('content-length', String(body.length));
     }
+    const started = Date.now();
     return new Promise<Answer>((resolve, reject) => {
       const r = request({
         host: this.#host,
@@ -63,24 +98,49 @@ export class HttpClient {
         headers: raw,
         agent: this.#agent,
       });
-      const timer = setTimeout(() => r.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      r.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
+      const view: SocketView = {
+        ms: 0, reusedSocket: false, requestWritten: false, bytesWritten: 0, bytesRead: 0, informational: [], bodyBytes: 0, peerEnded: false, error: '',
+      };
+      let written0 = 0;
+      let read0 = 0;
+      const summary = `${req.method} ${req.path.slice(0, 120)} [${req.headers.map(([n, v]) => `${n}: ${v.slice(0, 40)}`).join('; ')}] body ${body?.length ?? 'none'}`;
+      const peerEnded = () => { view.peerEnded = true; };
+      r.once('socket', (socket) => {
+        view.reusedSocket = r.reusedSocket;
+        view.previousOnSocket = this.#history.get(socket);
+        written0 = socket.bytesWritten;
+        read0 = socket.bytesRead;
+        socket.once('end', peerEnded);
+        r.once('close', () => socket.off('end', peerEnded));
       });
+      r.once('finish', () => { view.requestWritten = true; });
+      r.on('information', (info) => { view.informational.push(info.statusCode); });
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        view.ms = Date.now() - started;
+        view.error = err.message;
+        view.code = (err as NodeJS.ErrnoException).code;
+        if (r.socket) {
+          view.bytesWritten = r.socket.bytesWritten - written0;
+          view.bytesRead = r.socket.bytesRead - read0;
+        }
+        reject(new NoAnswerError(view));
+      };
+      const timer = setTimeout(() => r.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      r.once('error', fail);
       r.once('response', (res) => {
+        view.status = res.statusCode;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           if (size < MAX_KEPT_BODY) chunks.push(chunk);
           size += chunk.length;
+          view.bodyBytes = size;
         });
-        res.once('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
+        res.once('error', fail);
         res.once('end', () => {
           clearTimeout(timer);
+          if (r.socket) this.#history.set(r.socket, `${summary} -> ${res.statusCode} ${res.headers['content-length'] ?? '?'}/${size} bytes, ${res.headers['connection'] ?? ''}`);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });

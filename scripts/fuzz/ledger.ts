@@ -27,6 +27,8 @@ export interface IssuedToken {
   scope: string;
   /** Where it was answered, for the report. */
   via: string;
+  /** When it was answered (ms since the epoch), for the story of a token found inactive. */
+  at?: number;
 }
 
 /** Limits on expensive or state-growing changes, so that the run measures input handling. */
@@ -47,6 +49,8 @@ export class Ledger {
   readonly clients: Client[] = [];
   readonly applications: Application[] = [];
   readonly tokens: IssuedToken[] = [];
+  /** Tokens of protected clients by value: requests that name one are kept for the post-check's report. */
+  readonly protectedTokens = new Map<string, IssuedToken>();
   /** A bounded sample of tokens for use in requests (all are kept in `tokens`). */
   readonly tokenPool: IssuedToken[] = [];
   /** Initial access tokens the fuzzer created: id (for DELETE) and value (for POST /reg). */
@@ -85,7 +89,9 @@ export class Ledger {
   }
 
   recordToken(t: IssuedToken): void {
+    t.at ??= Date.now();
     this.tokens.push(t);
+    if (t.owner.protected) this.protectedTokens.set(t.token, t);
     if (this.tokenPool.length < POOL_LIMIT) this.tokenPool.push(t);
     else this.tokenPool[this.tokens.length % POOL_LIMIT] = t;
   }

@@ -14,11 +14,13 @@
 // MONGODB_URI: use that server (a fresh database in it) instead of the embedded one.
 
 import { randomInt } from 'node:crypto';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { cleanupAll, installExitHandlers, makeTempDir } from '../bench/processes.js';
 import { PROTECTED_API, PROTECTED_SCOPES, setUpFixtures, type Fixtures } from './fixtures.js';
 import { nextRequest } from './generate.js';
-import { HttpClient } from './http-client.js';
+import { HttpClient, NoAnswerError, type FuzzRequest } from './http-client.js';
 import type { Violation } from './oauth-requests.js';
 import { postCheck } from './post-check.js';
 import { Rng } from './random.js';
@@ -36,17 +38,28 @@ function intSetting(name: string, fallback: number, min: number): number {
   return n;
 }
 
-async function flood(f: Fixtures, client: HttpClient, rng: Rng, tally: Tally, violations: Violation[], o: {
+/** Request line and headers as sent, roughly: past Node's 16 KB header limit the server may close at once. */
+const requestHeadSize = (req: FuzzRequest) => req.path.length + req.headers.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+
+/** One line of JSON per request left without an answer (FUZZ_RECORD), replayable by scripts/fuzz/replay.ts. */
+type Recorder = (entry: Record<string, unknown>) => void;
+
+// The fuzzer's own event loop: if it stalls, its timers fire before answers are read.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+
+async function flood(f: Fixtures, client: HttpClient, rng: Rng, tally: Tally, violations: Violation[], record: Recorder | undefined, o: {
   requests: number; concurrency: number; seconds: number; timeoutMs: number;
 }): Promise<{ stoppedBy: string }> {
+  const t0 = Date.now();
   const deadline = Date.now() + o.seconds * 1000;
   let issued = 0;
   let lastProgress = Date.now();
   const report = (v: Violation) => violations.push(v);
   const worker = async () => {
     while (issued < o.requests && Date.now() < deadline) {
-      issued++;
+      const index = issued++;
       const req = nextRequest(rng, f, report);
+      const sentAt = Date.now() - t0;
       try {
         const answer = await client.send(req, o.timeoutMs);
         tally.count(req.group, String(answer.status));
@@ -60,16 +73,31 @@ async function flood(f: Fixtures, client: HttpClient, rng: Rng, tally: Tally, vi
           log(`fuzz: learning from an answer failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       } catch (err) {
-        // A server may answer 413 and close before reading a huge body; the client then sees
+        const view = err instanceof NoAnswerError ? err.view : undefined;
+        // The server answered (its status line arrived) and then closed the connection while
+        // the client was still sending or reading: Node's own 400 and 431 answers do that. An
+        // answer, not a stall.
+        if (view?.status !== undefined && view.code !== undefined) {
+          tally.count(req.group, String(view.status));
+          tally.observe(req, view.status);
+          if (view.status >= 500) tally.findings.push({ kind: '5xx', request: req, status: view.status, answer: `  -> ${view.status}, then the connection broke: ${JSON.stringify(view)}` });
+          continue;
+        }
+        // A server may refuse a huge request and close before reading it; the client then sees
         // the reset while still writing. That is a refusal, not a crash.
-        const size = req.body === undefined ? 0 : Buffer.byteLength(req.body);
-        const code = (err as NodeJS.ErrnoException).code;
-        if (size > 64 * 1024 && (code === 'ECONNRESET' || code === 'EPIPE')) {
+        const size = (req.body === undefined ? 0 : Buffer.byteLength(req.body)) + requestHeadSize(req);
+        if (size > 16 * 1024 && (view?.code === 'ECONNRESET' || view?.code === 'EPIPE')) {
           tally.count(req.group, 'closed');
           continue;
         }
         tally.count(req.group, 'no answer');
-        tally.findings.push({ kind: 'no answer', request: req, answer: `  -> ${err instanceof Error ? err.message : String(err)}` });
+        tally.findings.push({ kind: 'no answer', request: req, answer: `  -> ${err instanceof Error ? err.message : String(err)}${view ? ` ${JSON.stringify(view)}` : ''}` });
+        // Is the whole server stuck, or only this request? A fresh connection says.
+        const probeStart = Date.now();
+        const probe = await fetch(`${f.url}/healthz`, { signal: AbortSignal.timeout(10_000) }).then((r) => `${r.status}`, () => 'no answer');
+        record?.({ index, sentAt, group: req.group, method: req.method, path: req.path, headers: req.headers, chunked: req.chunked ?? false,
+          body: req.body === undefined ? null : (Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8')).toString('base64'),
+          view, healthzAfter: `${probe} in ${Date.now() - probeStart} ms`, fuzzerLoopMaxMs: Math.round(loopDelay.max / 1e6) });
       }
       if (Date.now() - lastProgress > 15_000) {
         lastProgress = Date.now();
@@ -104,14 +132,21 @@ async function main(): Promise<number> {
   const tally = new Tally();
   tally.watch = [...f.ledger.protectedClients().map((c) => c.id), PROTECTED_API, ...PROTECTED_SCOPES,
     ...f.ledger.applications.filter((a) => a.protected).map((a) => a.id)];
+  tally.watchTokens = f.ledger.protectedTokens;
   const violations: Violation[] = [];
   const rng = new Rng(seed);
   const t0 = Date.now();
-  const { stoppedBy } = await flood(f, client, rng, tally, violations, { requests, concurrency, seconds, timeoutMs });
+  const recordPath = process.env['FUZZ_RECORD'];
+  if (recordPath) writeFileSync(recordPath, '');
+  const record: Recorder | undefined = recordPath ? (entry) => appendFileSync(recordPath, `${JSON.stringify(entry)}\n`) : undefined;
+  loopDelay.enable();
+  const { stoppedBy } = await flood(f, client, rng, tally, violations, record, { requests, concurrency, seconds, timeoutMs });
+  loopDelay.disable();
   const floodSeconds = (Date.now() - t0) / 1000;
   client.close();
 
-  out(`\nflood: ${tally.sent} requests in ${floodSeconds.toFixed(1)} s (${(tally.sent / floodSeconds).toFixed(0)} req/s), stopped by ${stoppedBy}`);
+  out(`\nflood: ${tally.sent} requests in ${floodSeconds.toFixed(1)} s (${(tally.sent / floodSeconds).toFixed(0)} req/s), stopped by ${stoppedBy}; ` +
+    `the fuzzer's own event loop stalled at most ${(loopDelay.max / 1e6).toFixed(0)} ms`);
   out(`\ncounts by endpoint group and status:\n${tally.table()}`);
 
   const alive = await fetch(`${srv.url}/readyz`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status, () => 0);
@@ -123,7 +158,19 @@ async function main(): Promise<number> {
     `(${check.checkedProtected} of protected clients); excused: ${check.excused.revoked} named in a revocation by their owner or the admin, ` +
     `${check.excused.clientChanged} whose client or application the fuzzer changed, ${check.excused.otherApi} for APIs the fuzzer may change`);
   for (const failure of check.failures.slice(0, 50)) {
-    out(`  NOT ACTIVE: token of ${failure.token.owner.protected ? 'protected' : 'mutable'} client ${failure.token.owner.id} (${failure.token.via}, scope "${failure.token.scope}") -> ${failure.status} ${failure.body}`);
+    const { token } = failure;
+    out(`  NOT ACTIVE: token of ${token.owner.protected ? 'protected' : 'mutable'} client ${token.owner.id} (${token.via}, scope "${token.scope}", ` +
+      `answered +${(((token.at ?? t0) - t0) / 1000).toFixed(1)} s) -> ${failure.status} ${failure.body}`);
+    if (check.failures.indexOf(failure) >= 5) continue;
+    out(`    the token: ${token.token.length > 60 ? `${token.token.slice(0, 60)}… (${token.token.length} chars)` : token.token}`);
+    const client = await fetch(`${srv.url}/api/clients/${encodeURIComponent(token.owner.id)}`, { headers: { authorization: `Bearer ${f.adminTokens[0]!}` } })
+      .then(async (r) => `${r.status} ${(await r.text()).slice(0, 600)}`, (err: unknown) => String(err));
+    out(`    its client now: ${client}`);
+    for (const [what, key] of [['requests that named this token', token.token], ['requests that named its client', token.owner.id]] as const) {
+      const seen = tally.mentions.get(key) ?? [];
+      out(`    ${what} (${seen.length}${seen.length >= 300 ? ', the first 300 kept' : ''}):${seen.length ? '' : ' none'}`);
+      for (const line of seen.filter((l) => !/ -> (401|403|404|405|400|413|415|431) /.test(l) || key === token.token).slice(0, 60)) out(`      ${line}`);
+    }
   }
   if (check.failures.length > 50) out(`  … and ${check.failures.length - 50} more`);
   if (check.failures.length) {

@@ -23,10 +23,16 @@ export class Tally {
   /** Successful changes whose path or body names something protected (ids, scopes): leads when the post-check fails. */
   readonly touchedProtected: string[] = [];
   watch: string[] = [];
+  /** Tokens whose every mention is kept (protected clients' tokens): value -> owner id. */
+  watchTokens: ReadonlyMap<string, { owner: { id: string } }> = new Map();
+  /** Every answered request that named a watched id or token, any status, by what it named. */
+  readonly mentions = new Map<string, string[]>();
+  readonly #t0 = Date.now();
 
   /** Remembers successful changes; at the first 5xx, keeps the ones before it. */
   observe(req: FuzzRequest, status: number): void {
     if (status >= 500 && !this.beforeFirst5xx) this.beforeFirst5xx = [...this.#recentChanges];
+    this.#remember(req, status);
     if (status < 200 || status >= 300 || req.method === 'GET' || req.method === 'HEAD') return;
     const text = `${req.path} ${req.body === undefined ? '' : Buffer.isBuffer(req.body) ? req.body.toString('latin1') : req.body}`;
     // Token requests change nothing protected (revocations of protected tokens are never sent with authority).
@@ -36,6 +42,26 @@ export class Tally {
     }
     this.#recentChanges.push(`${req.method} ${req.path.slice(0, 200)} -> ${status}${req.body !== undefined ? ` ${excerpt(req.body, 160)}` : ''}`);
     if (this.#recentChanges.length > 15) this.#recentChanges.shift();
+  }
+
+  /** Keeps the requests that named a protected client, API, application or token (a bounded number each). */
+  #remember(req: FuzzRequest, status: number): void {
+    // Token requests name their own client: thousands of them, none of them a change.
+    if (/^\/token(\?|$)/.test(req.path)) return;
+    const body = req.body === undefined ? '' : Buffer.isBuffer(req.body) ? req.body.toString('latin1') : req.body;
+    const text = `${req.path} ${req.headers.map(([n, v]) => `${n}: ${v}`).join(' ')} ${body.length > 100_000 ? body.slice(0, 100_000) : body}`;
+    const named = this.watch.filter((w) => text.includes(w) || text.includes(encodeURIComponent(w)));
+    for (const m of text.matchAll(/[\w-]{20,}(?:\.[\w-]+){0,2}/g)) {
+      if (this.watchTokens.has(m[0])) named.push(m[0]);
+    }
+    if (!named.length) return;
+    const line = `+${((Date.now() - this.#t0) / 1000).toFixed(1)} s ${req.method} ${req.path.slice(0, 160)} -> ${status} [${req.headers.map(([n, v]) => `${n}: ${v.slice(0, 50)}`).join('; ')}]` +
+      `${req.body !== undefined ? ` ${excerpt(req.body, 200)}` : ''}`;
+    for (const key of named) {
+      const list = this.mentions.get(key) ?? [];
+      if (list.length < 300) list.push(line);
+      this.mentions.set(key, list);
+    }
   }
 
   count(group: string, status: string): void {

@@ -1,20 +1,19 @@
 import type { Context } from 'koa';
 
 import { badRequest, HttpError } from './errors.js';
+import { bodyTooLarge } from './unread-body.js';
 
 const DEFAULT_LIMIT = 64 * 1024;
 
 async function readRaw(ctx: Context, limit: number): Promise<string> {
   const declared = ctx.request.length;
-  if (declared !== undefined && declared > limit) {
-    throw new HttpError(413, 'invalid_request', `request body exceeds ${limit} bytes`);
-  }
+  if (declared !== undefined && declared > limit) throw bodyTooLarge(ctx, `request body exceeds ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > limit) throw new HttpError(413, 'invalid_request', `request body exceeds ${limit} bytes`);
+    if (size > limit) throw bodyTooLarge(ctx, `request body exceeds ${limit} bytes`);
     chunks.push(buf);
   }
   try {

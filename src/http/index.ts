@@ -1,8 +1,9 @@
-/** http: small Koa helpers shared by our own routes: JSON errors and bounded body readers. */
+/** http: small Koa helpers shared by our own routes: JSON errors, bounded body readers, and closing connections whose body was left unread. */
 export {
   HttpError, InvalidInput, badRequest, notFound, conflict, jsonErrors, type FieldProblem,
 } from './errors.js';
 export { readJson, readForm } from './body.js';
+export { bodyTooLarge, closeIfBodyAbandoned } from './unread-body.js';
 export {
   compile, assertValid, describeErrors, patternsWithoutWords,
 } from './schema.js';
