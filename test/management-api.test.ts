@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { managementRouter } from '../src/management-api/index.js';
 import { adminToken, registerClient, tokenRequest } from './support/oauth.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
@@ -37,6 +38,17 @@ describe('management API auth (RFC 6750)', () => {
     const res = await api().get('/api/apis').set('Authorization', `Bearer ${t}`);
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+
+  it('describes every route it serves in its OpenAPI document', async () => {
+    const doc = (await api().get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const undocumented = managementRouter(srv.services).stack.flatMap((layer) => {
+      const path = String(layer.path).replace(/^\/api/, '').replace(/:(\w+)/g, '{$1}');
+      if (path === '/openapi.json') return [];
+      return layer.methods.filter((m) => m !== 'HEAD').map((m) => m.toLowerCase())
+        .filter((m) => !doc.paths[path]?.[m]).map((m) => `${m.toUpperCase()} ${path}`);
+    });
+    expect(undocumented).toEqual([]);
   });
 
   it('serves its OpenAPI document without auth', async () => {

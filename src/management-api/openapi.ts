@@ -6,6 +6,7 @@ import { applicationsOpenApi } from './applications-openapi.js';
 import { auditOpenApi } from './audit-routes.js';
 import { listInitialAccessTokensOpenApi } from './initial-access-token-routes.js';
 import { exportOpenApi } from './export-routes.js';
+import { rotateSecretSchema } from './applications-routes.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const error = { $ref: '#/components/schemas/Error' };
@@ -82,6 +83,25 @@ const registrationOpenApi = {
     '/clients/{id}/enable': {
       parameters: [pathId('Client id')],
       post: { summary: 'Enable a disabled client; tokens revoked on disabling stay revoked', responses: { 200: { description: 'The client, enabled', ...json(clientRef) }, ...clientNotFound, ...errors } },
+    },
+    '/clients/{id}/rotate-secret': {
+      parameters: [pathId('Client id')],
+      post: {
+        summary: 'Rotate the client secret without downtime: the new secret works at once, the current one until grace_seconds (default 24 h) end',
+        requestBody: { required: false, ...json(rotateSecretSchema) },
+        responses: {
+          200: {
+            description: 'The new secret, shown once, and when the previous one stops working',
+            ...json({ type: 'object', properties: { client_id: { type: 'string' }, client_secret: { type: 'string' }, previous_secret_expires_at: { type: 'string', format: 'date-time' } }, required: ['client_id', 'client_secret', 'previous_secret_expires_at'] }),
+          },
+          ...clientNotFound,
+          ...errors,
+        },
+      },
+    },
+    '/clients/{id}/end-previous-secret': {
+      parameters: [pathId('Client id')],
+      post: { summary: 'End a rotation\'s grace period now: the previous secret stops working', responses: { 200: { description: 'The client', ...json(clientRef) }, ...clientNotFound, ...errors } },
     },
     '/clients/{id}/registration-access-token': {
       parameters: [pathId('Client id')],
