@@ -1,12 +1,13 @@
 // `npm run bench:flat` (issue 10, goal 4): does the cost of a request grow with
 // the data stored? Our server as `npm run bench` runs it (embedded FerretDB,
-// introspection limits off, traced), then, cumulatively, token records seeded
-// straight into its database in the shape it stores them itself, and at each
-// level the two fixed-rate workloads of `npm run bench`: issue opaque at 200/s
-// and introspect (a linked resource server) at 1,000/s over 16 connections.
-// Then the same at more registered clients, seeded the same way with secrets
-// hashed as the server hashes them, the load authenticating as a random client
-// of all of them. Prints a table, writes docs/bench/flat-cost.svg and its data.
+// introspection limits off, traced), with records seeded straight into its
+// database in the shape it stores them itself, and at each level the two
+// fixed-rate workloads of `npm run bench`: issue opaque at 200/s and introspect
+// (a linked resource server) at 1,000/s over 16 connections. Two servers, one
+// per curve: more registered clients (secrets hashed as the server hashes
+// them, the load authenticating as a random client of all of them) over the
+// smallest token level, then, cumulatively, more stored tokens. Prints a
+// table, writes docs/bench/flat-cost.svg and its data after every level.
 //
 // Introspection asks about a random token of a sample spread over every seeded
 // token, so at a million most of them miss the server's token cache and read
@@ -31,9 +32,9 @@ import { SecretHasher } from '../../src/store/hashing.js';
 import { hashToken, type ClientRecord, type TokenRecord } from '../../src/store/records.js';
 import { introspectCall, issueCall } from './calls.js';
 import { flatCostChart, type FlatCostPoint } from './charts.js';
-import { INTROSPECTION_LIMITS_OFF, setUpKeyforge, startKeyforge, type KeyforgeServer } from './keyforge.js';
+import { INTROSPECTION_LIMITS_OFF, setUpKeyforge, startKeyforge, type KeyforgeClients, type KeyforgeServer } from './keyforge.js';
 import type { HttpCall } from './load.js';
-import { cleanupAll, installExitHandlers, makeTempDir } from './processes.js';
+import { cleanupAll, installExitHandlers, makeTempDir, onCleanup } from './processes.js';
 import { readMemory } from './rss.js';
 import { int, readSettings } from './settings.js';
 import { credentials, issueToken, SCOPE, type Credentials } from './setup-http.js';
@@ -192,6 +193,99 @@ function formatTable(points: FlatCostPoint[]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)].join('\n');
 }
 
+/** One server with its database, set up over HTTP, and the records to copy the shape of. */
+interface Seedable {
+  c: Context;
+  mongo: MongoClient;
+  registered: KeyforgeClients;
+  clients: Collection<ClientRecord>;
+  tokenTemplate: TokenRecord;
+  clientTemplate: ClientRecord;
+  hasher: SecretHasher;
+  sample: Reservoir<string>;
+  /** Seeded token records (the issuance runs add about rate x (warm-up + seconds) per level). */
+  seeded: number;
+}
+
+async function startSeedable(tmp: string, o: Omit<Context, 'server' | 'traceFile' | 'tokens'>, sampleSize: number): Promise<Seedable> {
+  const traceFile = join(tmp, 'keyforge-trace.jsonl');
+  // The bench hashes seeded client secrets with the server's own key.
+  const keyEncryptionSecret = randomBytes(32).toString('hex');
+  log('flat: starting embedded database and node dist/src/main.js (traced)');
+  const server = await startKeyforge(tmp, log, {
+    ...INTROSPECTION_LIMITS_OFF,
+    KEY_ENCRYPTION_SECRET: keyEncryptionSecret,
+    NODE_OPTIONS: `--import=${TRACE_PRELOAD}`,
+    BENCH_TRACE_FILE: traceFile,
+  });
+  log(`flat: registering ${REGISTERED_PER_FORMAT} opaque + ${REGISTERED_PER_FORMAT} JWT clients and a resource server over HTTP`);
+  const registered = await setUpKeyforge(server, REGISTERED_PER_FORMAT);
+  const mongo = new MongoClient(server.dbUri, { writeConcern: { w: 'majority' } });
+  await mongo.connect();
+  onCleanup('close the seeding connection', () => mongo.close());
+  const db = mongo.db(server.dbName);
+  const tokens = db.collection<TokenRecord>('tokens');
+  const clients = db.collection<ClientRecord>('clients');
+  // Templates: a token and a client the server itself stored.
+  const firstValue = await issueToken(`${server.url}/token`, registered.opaque[0]!, SCOPE);
+  const tokenTemplate = await tokens.findOne({ _id: hashToken(firstValue) });
+  const clientTemplate = await clients.findOne({ _id: registered.opaque[0]!.id });
+  if (!tokenTemplate || tokenTemplate.format !== 'opaque' || !clientTemplate) throw new Error('flat: no stored token or client record to copy the shape of');
+  log(`flat: token record fields ${Object.keys(tokenTemplate).join(',')}; payload ${Object.keys(tokenTemplate.payload ?? {}).join(',')}; ` +
+    `~${JSON.stringify(tokenTemplate).length} bytes as JSON`);
+  log(`flat: client record fields ${Object.keys(clientTemplate).join(',')}; metadata ${Object.keys(clientTemplate.metadata).join(',')}`);
+  const sample = new Reservoir<string>(sampleSize);
+  sample.offer(firstValue);
+  return {
+    c: { ...o, server, traceFile, tokens },
+    mongo, registered, clients, tokenTemplate, clientTemplate,
+    hasher: new SecretHasher(keyEncryptionSecret), sample, seeded: 1,
+  };
+}
+
+async function seedTokens(s: Seedable, level: number): Promise<void> {
+  const t0 = performance.now();
+  const owners = s.registered.opaque.map((o) => o.id);
+  while (s.seeded < level) {
+    const n = Math.min(BATCH, level - s.seeded);
+    const nowS = Math.floor(Date.now() / 1000);
+    const batch: TokenRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      const value = randomBytes(32).toString('base64url');
+      s.sample.offer(value);
+      batch.push(tokenLike(s.tokenTemplate, value, owners[randomInt(owners.length)]!, nowS));
+    }
+    await s.c.tokens.insertMany(batch, { ordered: false });
+    s.seeded += n;
+    if (s.seeded % 100_000 === 0) log(`  seeded ${s.seeded} tokens (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if (Date.now() > s.c.deadlineAt - 60_000) throw new Error(`BENCH_FLAT_DEADLINE_SECONDS reached while seeding tokens (${s.seeded})`);
+  }
+  log(`flat: ${s.seeded} tokens seeded (${((performance.now() - t0) / 1000).toFixed(0)} s for this level)`);
+}
+
+async function seedClients(s: Seedable, seededClients: Credentials[], level: number): Promise<void> {
+  const t0 = performance.now();
+  while (seededClients.length < level) {
+    const n = Math.min(BATCH, level - seededClients.length);
+    const now = new Date();
+    const batch: ClientRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = randomBytes(16).toString('base64url');
+      const secret = randomBytes(32).toString('base64url');
+      seededClients.push(credentials(id, secret));
+      batch.push(clientLike(s.clientTemplate, id, s.hasher.hash(secret), now));
+    }
+    await s.clients.insertMany(batch, { ordered: false });
+    if (Date.now() > s.c.deadlineAt - 60_000) throw new Error(`BENCH_FLAT_DEADLINE_SECONDS reached while seeding clients (${seededClients.length})`);
+  }
+  log(`flat: ${seededClients.length} clients seeded (${((performance.now() - t0) / 1000).toFixed(0)} s for this level)`);
+}
+
+async function stopSeedable(s: Seedable): Promise<void> {
+  await s.mongo.close();
+  await s.c.server.stop();
+}
+
 async function main(): Promise<void> {
   installExitHandlers();
   const settings = readSettings();
@@ -208,120 +302,65 @@ async function main(): Promise<void> {
   }, deadlineSeconds * 1000);
   deadline.unref();
   const startedAt = new Date();
-
-  const tmp = await makeTempDir('keyforge-bench-flat');
-  const traceFile = join(tmp, 'keyforge-trace.jsonl');
-  const keyEncryptionSecret = randomBytes(32).toString('hex');
-  log('flat: starting embedded database and node dist/src/main.js (traced)');
-  const server = await startKeyforge(tmp, log, {
-    ...INTROSPECTION_LIMITS_OFF,
-    KEY_ENCRYPTION_SECRET: keyEncryptionSecret,
-    NODE_OPTIONS: `--import=${TRACE_PRELOAD}`,
-    BENCH_TRACE_FILE: traceFile,
-  });
-  log(`flat: registering ${REGISTERED_PER_FORMAT} opaque + ${REGISTERED_PER_FORMAT} JWT clients and a resource server over HTTP`);
-  const registered = await setUpKeyforge(server, REGISTERED_PER_FORMAT);
   const registeredCount = 2 * REGISTERED_PER_FORMAT + 1;
-
-  const mongo = new MongoClient(server.dbUri, { writeConcern: { w: 'majority' } });
-  await mongo.connect();
-  try {
-    const db = mongo.db(server.dbName);
-    const tokens = db.collection<TokenRecord>('tokens');
-    const clientsColl = db.collection<ClientRecord>('clients');
-    // Templates: a token and a client the server itself stored.
-    const firstValue = await issueToken(`${server.url}/token`, registered.opaque[0]!, SCOPE);
-    const tokenTemplate = await tokens.findOne({ _id: hashToken(firstValue) });
-    const clientTemplate = await clientsColl.findOne({ _id: registered.opaque[0]!.id });
-    if (!tokenTemplate || tokenTemplate.format !== 'opaque' || !clientTemplate) throw new Error('flat: no stored token or client record to copy the shape of');
-    log(`flat: token record fields ${Object.keys(tokenTemplate).join(',')}; payload ${Object.keys(tokenTemplate.payload ?? {}).join(',')}; ` +
-      `~${JSON.stringify(tokenTemplate).length} bytes as JSON`);
-    log(`flat: client record fields ${Object.keys(clientTemplate).join(',')}; metadata ${Object.keys(clientTemplate.metadata).join(',')}`);
-
-    const c: Context = {
-      server, traceFile, seconds, warmupSeconds, connections: settings.rateConnections,
-      issueRate: settings.issueRate, introspectRate: settings.introspectRate, tokens, deadlineAt,
-    };
-    const sample = new Reservoir<string>(sampleSize);
-    sample.offer(firstValue);
-    const owners = registered.opaque.map((o) => o.id);
-    // Counts seeded records only: the issuance runs add about rate x (warm-up + seconds) per level.
-    let seeded = 1;
-    const points: FlatCostPoint[] = [];
-
-    for (const level of tokenLevels) {
-      const t0 = performance.now();
-      while (seeded < level) {
-        const n = Math.min(BATCH, level - seeded);
-        const nowS = Math.floor(Date.now() / 1000);
-        const batch: TokenRecord[] = [];
-        for (let i = 0; i < n; i++) {
-          const value = randomBytes(32).toString('base64url');
-          sample.offer(value);
-          batch.push(tokenLike(tokenTemplate, value, owners[randomInt(owners.length)]!, nowS));
-        }
-        await tokens.insertMany(batch, { ordered: false });
-        seeded += n;
-        if (seeded % 100_000 === 0) log(`  seeded ${seeded} tokens (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-        if (Date.now() > deadlineAt - 60_000) throw new Error(`BENCH_FLAT_DEADLINE_SECONDS reached while seeding tokens (${seeded})`);
-      }
-      log(`flat: ${seeded} tokens seeded (${((performance.now() - t0) / 1000).toFixed(0)} s for this level); measuring`);
-      points.push(
-        ...(await measureLevel(c, 'tokens', seeded, registeredCount, {
-          issue: issueCall(server.url, '/token', registered.opaque),
-          introspect: introspectCall(server.url, '/token/introspection', registered.resourceServer, sample.items),
-        })),
-      );
-    }
-
-    const hasher = new SecretHasher(keyEncryptionSecret);
-    const seededClients: Credentials[] = [];
-    for (const level of clientLevels) {
-      const t0 = performance.now();
-      while (seededClients.length < level) {
-        const n = Math.min(BATCH, level - seededClients.length);
-        const now = new Date();
-        const batch: ClientRecord[] = [];
-        for (let i = 0; i < n; i++) {
-          const id = randomBytes(16).toString('base64url');
-          const secret = randomBytes(32).toString('base64url');
-          seededClients.push(credentials(id, secret));
-          batch.push(clientLike(clientTemplate, id, hasher.hash(secret), now));
-        }
-        await clientsColl.insertMany(batch, { ordered: false });
-        if (Date.now() > deadlineAt - 60_000) throw new Error(`BENCH_FLAT_DEADLINE_SECONDS reached while seeding clients (${seededClients.length})`);
-      }
-      const total = seededClients.length + registeredCount;
-      log(`flat: ${seededClients.length} clients seeded (${((performance.now() - t0) / 1000).toFixed(0)} s for this level, ${total} registered in all); measuring`);
-      points.push(
-        ...(await measureLevel(c, 'clients', seeded, total, {
-          issue: issueCall(server.url, '/token', seededClients),
-          introspect: introspectCall(server.url, '/token/introspection', registered.resourceServer, sample.items),
-        })),
-      );
-    }
-
-    const subtitle = `${seconds} s per point at ${settings.issueRate}/s and ${settings.introspectRate}/s over ${settings.rateConnections} connections, embedded FerretDB; ${cpus().length} CPUs, ${startedAt.toISOString().slice(0, 10)}`;
+  const base = { seconds, warmupSeconds, connections: settings.rateConnections, issueRate: settings.issueRate, introspectRate: settings.introspectRate, deadlineAt };
+  const subtitle = `${seconds} s per point at ${settings.issueRate}/s and ${settings.introspectRate}/s over ${settings.rateConnections} connections, embedded FerretDB; ${cpus().length} CPUs, ${startedAt.toISOString().slice(0, 10)}`;
+  const outDir = settings.outDir ?? join(PROJECT_ROOT, 'docs', 'bench');
+  const points: FlatCostPoint[] = [];
+  // Written after every level, so a run cut short by its deadline still leaves what it measured.
+  const report = async () => {
     const table = formatTable(points);
-    process.stdout.write(
-      `\nkeyforge flat cost: fixed-rate latency against stored tokens and registered clients (${subtitle})\n` +
-        `stored tokens = seeded records (issued tokens during the runs add ~${settings.issueRate * seconds} per level); ` +
-        `sweeps = sweeper runs started during the measured run; sweep query = its delete, timed at that level; load = 1-min load average of the machine after the run\n\n${table}\n\n` +
-        `measured in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s\n`,
-    );
-    const outDir = settings.outDir ?? join(PROJECT_ROOT, 'docs', 'bench');
     await mkdir(join(outDir, 'data'), { recursive: true });
     await writeFile(join(outDir, 'flat-cost.svg'), flatCostChart(points, subtitle));
     await writeFile(
       join(outDir, 'data', 'flat-cost.json'),
       `${JSON.stringify({ startedAt: startedAt.toISOString(), settings: { tokenLevels, clientLevels, seconds, warmupSeconds, sampleSize, rate: { issue: settings.issueRate, introspect: settings.introspectRate, connections: settings.rateConnections } }, points, table }, null, 1)}\n`,
     );
-    log(`flat: chart and data written to ${join(outDir, 'flat-cost.svg')} and ${join(outDir, 'data', 'flat-cost.json')}`);
-  } finally {
-    await mongo.close();
-    clearTimeout(deadline);
+    return table;
+  };
+
+  // Clients first, on their own server over the smallest token level, so that the client
+  // curve is not measured on top of whatever the largest token level costs.
+  const clientBase = tokenLevels[0] ?? 10_000;
+  if (clientLevels.length) {
+    const s = await startSeedable(await makeTempDir('keyforge-bench-flat-clients'), base, sampleSize);
+    await seedTokens(s, clientBase);
+    const seededClients: Credentials[] = [];
+    for (const level of clientLevels) {
+      await seedClients(s, seededClients, level);
+      points.push(
+        ...(await measureLevel(s.c, 'clients', s.seeded, seededClients.length + registeredCount, {
+          issue: issueCall(s.c.server.url, '/token', seededClients),
+          introspect: introspectCall(s.c.server.url, '/token/introspection', s.registered.resourceServer, s.sample.items),
+        })),
+      );
+      await report();
+    }
+    await stopSeedable(s);
   }
-  await server.stop();
+  if (tokenLevels.length) {
+    const s = await startSeedable(await makeTempDir('keyforge-bench-flat-tokens'), base, sampleSize);
+    for (const level of tokenLevels) {
+      await seedTokens(s, level);
+      points.push(
+        ...(await measureLevel(s.c, 'tokens', s.seeded, registeredCount, {
+          issue: issueCall(s.c.server.url, '/token', s.registered.opaque),
+          introspect: introspectCall(s.c.server.url, '/token/introspection', s.registered.resourceServer, s.sample.items),
+        })),
+      );
+      await report();
+    }
+    await stopSeedable(s);
+  }
+  clearTimeout(deadline);
+  const table = await report();
+  process.stdout.write(
+    `\nkeyforge flat cost: fixed-rate latency against stored tokens and registered clients (${subtitle})\n` +
+      `stored tokens = seeded records (issued tokens during the runs add ~${settings.issueRate * (seconds + warmupSeconds)} per level); ` +
+      `the client curve runs on its own server over ${clientBase} seeded tokens; ` +
+      `sweeps = sweeper runs started during the measured run; sweep query = its delete, timed at that level; load = 1-min load average of the machine after the run\n\n${table}\n\n` +
+      `measured in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s; chart and data in ${outDir}\n`,
+  );
   await cleanupAll();
 }
 
