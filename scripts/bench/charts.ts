@@ -199,3 +199,86 @@ export function timelineChart(t: Timeline, limitMs: number, subtitle: string): s
   );
   return svg(W, H, `${SYSTEM_LABELS[t.system as SystemName] ?? t.system}: ${t.workload} at ${t.rate}/s, latency per 100 ms with server events`, `${subtitle}; run ${t.run} (the one with the highest p99)`, body);
 }
+
+/** One fixed-rate measurement of `npm run bench:flat` at one amount of stored data. */
+export interface FlatCostPoint {
+  /** Which curve: stored tokens grow (clients fixed), or registered clients grow (tokens fixed). */
+  axis: 'tokens' | 'clients';
+  storedTokens: number;
+  clients: number;
+  workload: 'issue' | 'introspect';
+  rate: number;
+  connections: number;
+  achievedPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  errors: number;
+  /** Server RSS, MB: peak while this workload ran, and at its end. */
+  rssPeakMb: number;
+  rssLastMb: number;
+  dbRssMb: number;
+  /** Periodic sweeper runs that started during the measured run (from the server's trace). */
+  sweepsDuringRun: number;
+  /** The sweeper's own delete query, timed from the bench at this level (nothing to delete); Infinity past its cap. */
+  sweepQueryMs: number;
+  /** The machine's 1-minute load average after the run: other work on the same cores shows here. */
+  loadAvg1: number;
+}
+
+const FLAT_SERIES = [
+  { workload: 'issue', key: 'p99Ms', label: 'issue p99', color: '#1f6feb', dash: false },
+  { workload: 'issue', key: 'p999Ms', label: 'issue p99.9', color: '#1f6feb', dash: true },
+  { workload: 'introspect', key: 'p99Ms', label: 'introspect p99', color: '#1a7f37', dash: false },
+  { workload: 'introspect', key: 'p999Ms', label: 'introspect p99.9', color: '#1a7f37', dash: true },
+] as const;
+
+/** Two panels, log x and log y: latency against stored tokens, and against registered clients. */
+export function flatCostChart(points: FlatCostPoint[], subtitle: string): string {
+  const W = 1000, H = 440, top = 80, bottom = 90, left = 80, panelGap = 90;
+  const panels = (['tokens', 'clients'] as const).filter((a) => points.some((p) => p.axis === a));
+  const panelW = (W - left - 20 - panelGap * (panels.length - 1)) / Math.max(1, panels.length);
+  const plotH = H - top - bottom;
+  const vals = points.flatMap((p) => [p.p99Ms, p.p999Ms]).filter((v) => Number.isFinite(v) && v > 0);
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...vals, 1)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...vals, 25)));
+  const y = (v: number) => top + plotH - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH;
+  const body: string[] = [];
+  panels.forEach((axis, pi) => {
+    const px = left + pi * (panelW + panelGap);
+    const level = (p: FlatCostPoint) => (axis === 'tokens' ? p.storedTokens : p.clients);
+    const mine = points.filter((p) => p.axis === axis);
+    const levels = [...new Set(mine.map(level))].sort((a, b) => a - b);
+    const xLo = 10 ** Math.floor(Math.log10(Math.min(...levels)));
+    const xHi = 10 ** Math.ceil(Math.log10(Math.max(...levels) * 1.0001));
+    const x = (v: number) => px + 20 + ((Math.log10(v) - Math.log10(xLo)) / Math.max(1e-9, Math.log10(xHi) - Math.log10(xLo))) * (panelW - 40);
+    for (let v = lo; v <= hi * 1.0001; v *= 10) {
+      body.push(`<line x1="${px}" y1="${y(v)}" x2="${px + panelW}" y2="${y(v)}" stroke="#eee"/>`, `<text x="${px - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${+v.toPrecision(1)} ms</text>`);
+    }
+    for (let v = xLo; v <= xHi * 1.0001; v *= 10) {
+      body.push(`<line x1="${x(v)}" y1="${top}" x2="${x(v)}" y2="${y(lo)}" stroke="#f3f3f3"/>`, `<text x="${x(v)}" y="${y(lo) + 16}" text-anchor="middle" fill="#555">${v.toLocaleString('en-US')}</text>`);
+    }
+    const fixed = axis === 'tokens' ? `${(mine[0]?.clients ?? 0).toLocaleString('en-US')} clients` : `${(mine[0]?.storedTokens ?? 0).toLocaleString('en-US')} stored tokens`;
+    body.push(`<text x="${px + panelW / 2}" y="${top - 8}" text-anchor="middle" font-weight="600">${esc(`against ${axis === 'tokens' ? 'stored tokens' : 'registered clients'} (${fixed})`)}</text>`);
+    body.push(`<text x="${px + panelW / 2}" y="${y(lo) + 34}" text-anchor="middle" fill="#555">${axis === 'tokens' ? 'stored tokens (log)' : 'registered clients (log)'}</text>`);
+    for (const s of FLAT_SERIES) {
+      const pts = mine.filter((p) => p.workload === s.workload && Number.isFinite(p[s.key])).sort((a, b) => level(a) - level(b));
+      if (!pts.length) continue;
+      const d = pts.map((p, i) => `${i ? 'L' : 'M'}${x(level(p)).toFixed(1)},${y(p[s.key]).toFixed(1)}`).join('');
+      body.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="5 3"' : ''}/>`);
+      for (const p of pts) {
+        const swept = p.sweepsDuringRun > 0;
+        body.push(
+          `<circle cx="${x(level(p)).toFixed(1)}" cy="${y(p[s.key]).toFixed(1)}" r="${swept ? 5 : 3}" fill="${swept ? '#fff' : s.color}" stroke="${s.color}" stroke-width="2">` +
+            `<title>${esc(`${s.label} at ${level(p).toLocaleString('en-US')}: ${p[s.key].toFixed(2)} ms, p50 ${p.p50Ms.toFixed(2)} ms, ${p.errors} errors, RSS ${p.rssPeakMb.toFixed(0)} MB${swept ? `, ${p.sweepsDuringRun} sweep(s) during the run` : ''}`)}</title></circle>`,
+          `<text x="${(x(level(p)) + 7).toFixed(1)}" y="${(y(p[s.key]) - 5).toFixed(1)}" font-size="9" fill="${s.color}">${fmt(p[s.key])}</text>`,
+        );
+      }
+    }
+    body.push(`<line x1="${px}" y1="${y(lo)}" x2="${px + panelW}" y2="${y(lo)}" stroke="#333"/>`);
+  });
+  body.push(...legend(left, H - 22, FLAT_SERIES.map((s) => ({ label: s.label, color: s.color, dash: s.dash }))));
+  body.push(`<text x="${left}" y="${H - 4}" fill="#555" font-size="11">Open loop, latency from each request's scheduled time. Hollow point: the periodic sweeper started during that run.</text>`);
+  return svg(W, H, 'Flat cost: fixed-rate latency against stored data (log-log)', subtitle, body);
+}

@@ -16,6 +16,7 @@ import { SCOPE, call, credentials, issueToken, mapLimit, type Credentials } from
 const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 export const API_IDENTIFIER = 'https://bench.keyforge.test/api';
 const SETUP_CONCURRENCY = 16;
+const DB_NAME = 'bench';
 
 export interface KeyforgeServer {
   url: string;
@@ -23,6 +24,9 @@ export interface KeyforgeServer {
   /** The embedded database process, when found (its memory is reported separately). */
   dbPid: number | undefined;
   dbKind: string;
+  /** Where the server's database is (MONGODB_URI, MONGODB_DB), for benches that seed records directly. */
+  dbUri: string;
+  dbName: string;
   adminSecret: string;
   dcrToken: string;
   stop(): Promise<void>;
@@ -34,6 +38,12 @@ export interface KeyforgeClients {
   /** Linked to the API as a resource server: may introspect its tokens. */
   resourceServer: Credentials;
 }
+
+/**
+ * How `npm run bench` runs our server: the rate limits on introspection are off (one resource
+ * server calls far above 60,000/min); the token endpoint's stay at their defaults.
+ */
+export const INTROSPECTION_LIMITS_OFF = { RATE_LIMIT_INTROSPECTION_PER_CLIENT: '0', RATE_LIMIT_INTROSPECTION_PER_ADDRESS: '0' };
 
 export async function startKeyforge(tmp: string, log: (line: string) => void, extraEnv: Record<string, string> = {}): Promise<KeyforgeServer> {
   const db = await startEmbeddedServer({ dataDir: join(tmp, 'db'), log: (line) => log(`  ${line}`) });
@@ -50,7 +60,7 @@ export async function startKeyforge(tmp: string, log: (line: string) => void, ex
       PORT: String(port),
       ISSUER: url,
       MONGODB_URI: db.uri,
-      MONGODB_DB: 'bench',
+      MONGODB_DB: DB_NAME,
       DATA_DIR: join(tmp, 'data'),
       LOG_LEVEL: 'warn',
       ADMIN_CLIENT_SECRET: adminSecret,
@@ -68,6 +78,8 @@ export async function startKeyforge(tmp: string, log: (line: string) => void, ex
     child,
     dbPid,
     dbKind: db.kind,
+    dbUri: db.uri,
+    dbName: DB_NAME,
     adminSecret,
     dcrToken,
     async stop() {

@@ -30,7 +30,7 @@ import { groupCommitInserts, rs256SignsPerSecond } from './bounds.js';
 import { rateLatencyChart, throughputChart, timelineChart } from './charts.js';
 import { createHydraClients, ensureHydra, HYDRA_VERSION, prepareHydraStore, startHydra } from './hydra.js';
 import { ensureKeycloak, KEYCLOAK_VERSION, setUpKeycloak, startKeycloak } from './keycloak.js';
-import { issuePool, setUpKeyforge, startKeyforge } from './keyforge.js';
+import { INTROSPECTION_LIMITS_OFF, issuePool, setUpKeyforge, startKeyforge } from './keyforge.js';
 import { autocannonTarget, measure, type HttpCall, type WorkloadResult } from './load.js';
 import { HOST, baseEnv, cleanupAll, freePort, installExitHandlers, makeTempDir, spawnChild, waitForHttp } from './processes.js';
 import { readMemory } from './rss.js';
@@ -159,8 +159,7 @@ async function measureBounds(run: Run, tmp: string): Promise<Bounds> {
   return bounds;
 }
 
-/** Our server: the rate limits on introspection are off (one resource server calls far above 60,000/min). */
-const OURS_ENV = { RATE_LIMIT_INTROSPECTION_PER_CLIENT: '0', RATE_LIMIT_INTROSPECTION_PER_ADDRESS: '0' };
+const OURS_ENV = INTROSPECTION_LIMITS_OFF;
 
 async function measureOurs(run: Run, tmp: string): Promise<void> {
   const { settings: s } = run;

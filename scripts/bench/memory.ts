@@ -2,8 +2,10 @@
 // half and half, against our server (same setup as `npm run bench`) and
 // prints its RSS as it goes and at the end. Target: under 250 MB.
 //
-// Knobs: BENCH_MEMORY_TOKENS (1000000), BENCH_MEMORY_SECONDS (480: stops
-// there if the count is not reached), BENCH_CLIENTS (1000 per format),
+// Knobs: BENCH_MEMORY_TOKENS (1000000), BENCH_MEMORY_SECONDS (1200: stops
+// there if the count is not reached; at about 2,000 tokens/s on 2 cores a
+// million take 500-600 s, and issuance slows as the table grows, see
+// README, Performance), BENCH_CLIENTS (1000 per format),
 // BENCH_CONNECTIONS (64), BENCH_MEMORY_REPORT_SECONDS (15). Stops early if
 // the server issues nothing for 30 s. Other BENCH_KEYFORGE_<VAR> go to the server as <VAR>.
 
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
   installExitHandlers();
   const settings = readSettings();
   const tokens = int(process.env, 'BENCH_MEMORY_TOKENS', 1_000_000, 1);
-  const seconds = int(process.env, 'BENCH_MEMORY_SECONDS', 480, 1);
+  const seconds = int(process.env, 'BENCH_MEMORY_SECONDS', 1200, 1);
   const every = int(process.env, 'BENCH_MEMORY_REPORT_SECONDS', 15, 1);
 
   const tmp = await makeTempDir('keyforge-bench-memory');
