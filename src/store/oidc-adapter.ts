@@ -47,13 +47,15 @@ class ClientAdapter implements Adapter {
       metadata.client_secret = this.#o.hasher.forStorage(metadata.client_secret);
     }
     const now = new Date();
-    await this.#o.collections.clients.updateOne(
+    const written = await this.#o.collections.clients.updateOne(
       { _id: id },
       { $set: { metadata, updated_at: now }, $setOnInsert: { created_at: now } },
       { upsert: true },
     );
     this.forget(id);
-    await announceClientChange(this.#o.collections, id);
+    // A client that did not exist is in no instance's cache (misses are not cached), so only
+    // a change is announced: every instance's sync reads every kept event (a scan on FerretDB).
+    if (written.upsertedCount === 0) await announceClientChange(this.#o.collections, id);
   }
 
   /** Drops the cached copy (a change here, or one announced by another instance). */
