@@ -139,9 +139,9 @@ export class Applications {
   /** Indexes on first use, and the API list (and the provider built on it) brought up to date. */
   async #ready(): Promise<Collection<ApplicationDoc>> {
     this.#indexes ??= this.#createIndexes().catch((err: unknown) => {
-        this.#indexes = undefined;
-        throw err;
-      });
+      this.#indexes = undefined;
+      throw err;
+    });
     await this.#indexes;
     await this.#s.refreshProvider();
     return this.#coll;

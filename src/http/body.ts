@@ -5,19 +5,28 @@ import { bodyTooLarge } from './unread-body.js';
 
 const DEFAULT_LIMIT = 64 * 1024;
 
-async function readRaw(ctx: Context, limit: number): Promise<string> {
+/**
+ * The raw body, refused with 413 (and the connection closed) once it is, or says it will be,
+ * larger than `limit`: the one bounded reader behind every body we parse.
+ */
+export async function readBodyBytes(ctx: Context, limit: number, tooLarge: string): Promise<Buffer> {
   const declared = ctx.request.length;
-  if (declared !== undefined && declared > limit) throw bodyTooLarge(ctx, `request body exceeds ${limit} bytes`);
+  if (declared !== undefined && declared > limit) throw bodyTooLarge(ctx, tooLarge);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > limit) throw bodyTooLarge(ctx, `request body exceeds ${limit} bytes`);
+    if (size > limit) throw bodyTooLarge(ctx, tooLarge);
     chunks.push(buf);
   }
+  return Buffer.concat(chunks, size);
+}
+
+async function readRaw(ctx: Context, limit: number): Promise<string> {
+  const bytes = await readBodyBytes(ctx, limit, `request body exceeds ${limit} bytes`);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw badRequest('request body is not valid UTF-8');
   }

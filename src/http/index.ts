@@ -2,8 +2,8 @@
 export {
   HttpError, InvalidInput, badRequest, notFound, conflict, jsonErrors, type FieldProblem,
 } from './errors.js';
-export { readJson, readForm } from './body.js';
-export { bodyTooLarge, closeIfBodyAbandoned } from './unread-body.js';
+export { readBodyBytes, readJson, readForm } from './body.js';
+export { closeIfBodyAbandoned } from './unread-body.js';
 export {
   compile, assertValid, describeErrors, patternsWithoutWords,
 } from './schema.js';

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 import type { Context } from 'koa';
 
-import { bodyTooLarge } from '../http/index.js';
+import { readBodyBytes } from '../http/index.js';
 
 const LIMIT = 64 * 1024;
 
@@ -34,17 +34,8 @@ export class FormFields {
 /** urlencoded bodies only; anything else reads as an empty form (and so fails the CSRF check). */
 export async function readFormFields(ctx: Context): Promise<FormFields> {
   if (!ctx.is('application/x-www-form-urlencoded')) return new FormFields(new URLSearchParams());
-  const declared = ctx.request.length;
-  if (declared !== undefined && declared > LIMIT) throw bodyTooLarge(ctx, 'the form is too large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > LIMIT) throw bodyTooLarge(ctx, 'the form is too large');
-    chunks.push(buf);
-  }
-  return new FormFields(new URLSearchParams(Buffer.concat(chunks, size).toString('utf8')));
+  const bytes = await readBodyBytes(ctx, LIMIT, 'the form is too large');
+  return new FormFields(new URLSearchParams(bytes.toString('utf8')));
 }
 
 /** Hashing first makes the comparison constant-time whatever the lengths. */

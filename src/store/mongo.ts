@@ -4,6 +4,14 @@ import { collectionsOf, PERSISTED_MODELS, type Collections } from './collections
 
 const NAMESPACE_NOT_FOUND = 26;
 
+/** The sweeper's index where TTL indexes are refused. */
+const EXPIRY_INDEX = 'expiresAt_1';
+/** What per-client revocation and the revocation feed query tokens by. */
+const TOKEN_QUERY_INDEXES = [
+  { key: { client_id: 1 }, name: 'client_id_1' },
+  { key: { revoked_at: 1 }, name: 'revoked_at_1' },
+] as const;
+
 export interface Store {
   client: MongoClient;
   db: Db;
@@ -63,7 +71,7 @@ async function ensureExpiryIndex(db: Db, name: string, indexed: boolean): Promis
   } catch (err) {
     if (!(err instanceof MongoServerError)) throw err;
     // No TTL support here: a plain index keeps the sweeper's deletes cheap where it serves them.
-    if (indexed) await coll.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+    if (indexed) await coll.createIndex({ expiresAt: 1 }, { name: EXPIRY_INDEX });
     return false;
   }
 }
@@ -77,8 +85,7 @@ async function ensureIndexes(db: Db, collections: Collections, indexed: boolean)
   ttl = (await ensureExpiryIndex(db, collections.revocationEvents.collectionName, indexed)) && ttl;
   if (indexed) {
     await collections.revocationEvents.createIndex({ at: 1 }, { name: 'at_1' });
-    await collections.tokens.createIndex({ client_id: 1 }, { name: 'client_id_1' });
-    await collections.tokens.createIndex({ revoked_at: 1 }, { name: 'revoked_at_1' });
+    for (const { key, name } of TOKEN_QUERY_INDEXES) await collections.tokens.createIndex(key, { name });
   } else {
     // Created by earlier versions: dropped, so an upgraded database stops paying for them.
     const existing = await collections.tokens.listIndexes().toArray().catch((err: unknown) => {
@@ -86,7 +93,7 @@ async function ensureIndexes(db: Db, collections: Collections, indexed: boolean)
       throw err;
     });
     const present = new Set(existing.map((i) => String(i['name'])));
-    for (const name of ['expiresAt_1', 'client_id_1', 'revoked_at_1']) {
+    for (const name of [EXPIRY_INDEX, ...TOKEN_QUERY_INDEXES.map((i) => i.name)]) {
       if (present.has(name)) await collections.tokens.dropIndex(name);
     }
   }
