@@ -184,21 +184,22 @@ describe('the CLI', () => {
     const login = await cli(['login', '--url', a.url, '--client-id', 'admin', '--client-secret', ADMIN_SECRET], dir);
     expect(login.code, login.stderr).toBe(0);
     const k = await appWithKeys();
-    const r = await cli(['--json', 'keys', 'rotate-secret', k.id, 'production', '--grace', '600'], dir);
+    // Ids are random base64url and may begin with '-': after '--' they are never read as options.
+    const r = await cli(['--json', 'keys', 'rotate-secret', '--grace', '600', '--', k.id, 'production'], dir);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { consumer_secret: string; previous_secret_expires_at: string };
     expect(await everywhere(k.key, out.consumer_secret)).toEqual([true, true]);
     expect(await everywhere(k.key, k.secret)).toEqual([true, true]);
-    expect((await cli(['keys', 'end-previous-secret', k.id, 'production'], dir)).code).toBe(0);
+    expect((await cli(['keys', 'end-previous-secret', '--', k.id, 'production'], dir)).code).toBe(0);
     expect(await works(a, k.key, k.secret)).toBe(false);
 
     const c = await registerClient(a.url, { scope: 'orders:read' });
-    const rc = await cli(['--json', 'clients', 'rotate-secret', c.client_id], dir);
+    const rc = await cli(['--json', 'clients', 'rotate-secret', '--', c.client_id], dir);
     expect(rc.code, rc.stderr).toBe(0);
     const fresh = (JSON.parse(rc.stdout) as { client_secret: string }).client_secret;
     expect(await works(b, c.client_id, fresh)).toBe(true);
     expect(await works(b, c.client_id, c.client_secret)).toBe(true);
-    expect((await cli(['clients', 'end-previous-secret', c.client_id], dir)).code).toBe(0);
+    expect((await cli(['clients', 'end-previous-secret', '--', c.client_id], dir)).code).toBe(0);
     expect(await works(b, c.client_id, c.client_secret)).toBe(false);
   });
 
