@@ -9,11 +9,36 @@ export interface CounterDoc {
   _id: string;
   window: number;
   /**
-   * A list, not an object: keys hold dots (addresses), which field names may not; and
-   * objects, not pairs: FerretDB v1 stores no nested arrays.
+   * Every count of the window as one JSON string of `[key, count]` pairs. One string, not a
+   * subdocument per key: the document is rewritten and read every second, and FerretDB v1
+   * converts, stores and parses each field with its type, so a window with 4,000 keys as
+   * subdocuments kept FerretDB busy for hundreds of milliseconds each second (the latency
+   * spikes in docs/bench/tails.md). As a string it is one value to store, on MongoDB too.
    */
+  packed?: string;
+  /** The earlier form, still read from instances not yet upgraded, and written empty for them. */
   counts: { k: string; n: number }[];
   expiresAt: Date;
+}
+
+function pack(counts: Map<string, number>): string {
+  return JSON.stringify([...counts]);
+}
+
+/** Counts of another instance's document, in either form; anything unreadable counts nothing. */
+export function countsOf(doc: Pick<CounterDoc, 'packed' | 'counts'>): [string, number][] {
+  if (typeof doc.packed === 'string') {
+    try {
+      const pairs: unknown = JSON.parse(doc.packed);
+      if (Array.isArray(pairs)) {
+        return pairs.filter((p): p is [string, number] => Array.isArray(p) && typeof p[0] === 'string' && typeof p[1] === 'number');
+      }
+    } catch {
+      // written by something else than this class: no counts
+    }
+    return [];
+  }
+  return Array.isArray(doc.counts) ? doc.counts.map(({ k, n }) => [k, n]) : [];
 }
 
 export interface RateDecision {
@@ -95,8 +120,8 @@ export class RateLimiter {
       this.#dirty = false;
       try {
         await this.#coll.replaceOne(
-          { _id: `${this.#instance}:${start}` },
-          { window: start, counts: [...this.#local].map(([k, n]) => ({ k, n })), expiresAt: new Date(start + 2 * this.#windowMs) },
+          { _id: this.#docId(start) },
+          { window: start, packed: pack(this.#local), counts: [], expiresAt: new Date(start + 2 * this.#windowMs) },
           { upsert: true },
         );
       } catch (err) {
@@ -104,14 +129,17 @@ export class RateLimiter {
         throw err;
       }
     }
-    const docs = await this.#coll.find({ window: start }).toArray();
+    const docs = await this.#coll.find({ window: start, _id: { $ne: this.#docId(start) } }).toArray();
     if (start !== this.#window) return;
     const others = new Map<string, number>();
     for (const d of docs) {
-      if (d._id.startsWith(`${this.#instance}:`)) continue;
-      for (const { k, n } of d.counts) others.set(k, (others.get(k) ?? 0) + n);
+      for (const [k, n] of countsOf(d)) others.set(k, (others.get(k) ?? 0) + n);
     }
     this.#others = others;
+  }
+
+  #docId(start: number): string {
+    return `${this.#instance}:${start}`;
   }
 
   /** Stops the timer and lets a flush under way finish, so closing the store interrupts nothing. */

@@ -13,7 +13,7 @@ export interface Collections {
   tokenLookups: SharedFinder<TokenRecord>;
   model(name: string): Collection<ModelRecord>;
   /** Shared rate-limit counters (see limits/), swept like everything that expires. */
-  rateLimits: Collection<{ _id: string; window: number; counts: { k: string; n: number }[]; expiresAt: Date }>;
+  rateLimits: Collection<{ _id: string; window: number; packed?: string; counts: { k: string; n: number }[]; expiresAt: Date }>;
   /** Revocations as events, so other instances can drop what they cached (see revocations). */
   revocationEvents: Collection<RevocationEvent>;
   /** Active token records this process has seen (see token-cache). */
