@@ -23,6 +23,12 @@ describe.runIf(existsSync(MAIN))('faults', () => {
   let client: RegisteredClient;
   let port: number;
   let issuer: string;
+  const spawned: ServerProcess[] = [];
+  const spawn = (): ServerProcess => {
+    const s = spawnServer(env(), port);
+    spawned.push(s);
+    return s;
+  };
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'keyforge-faults-'));
@@ -30,7 +36,7 @@ describe.runIf(existsSync(MAIN))('faults', () => {
     db = await startEmbeddedServer({ dataDir, port: dbPort });
     port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
-    srv = spawnServer(env(), port);
+    srv = spawn();
     await waitUntilUp(srv, '/readyz');
     const admin = await adminToken(srv.url, issuer);
     await createApi(srv.url, admin, { identifier: 'https://faults.example.com', name: 'F', scopes: [{ name: 'f:x' }] });
@@ -52,7 +58,7 @@ describe.runIf(existsSync(MAIN))('faults', () => {
 
   afterAll(async () => {
     // FAULTS_LOG=<file> keeps the server's log for a failed run.
-    if (process.env['FAULTS_LOG']) (await import('node:fs')).writeFileSync(process.env['FAULTS_LOG'], srv.log.join(''));
+    if (process.env['FAULTS_LOG']) (await import('node:fs')).writeFileSync(process.env['FAULTS_LOG'], spawned.map((s) => s.log.join('')).join('\n----- next server -----\n'));
     if (srv) await stopServer(srv);
     await db?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -122,7 +128,7 @@ describe.runIf(existsSync(MAIN))('faults', () => {
   }, 30_000);
 
   it('a crash (SIGKILL) loses no token that was answered', async () => {
-    srv = spawnServer(env(), port);
+    srv = spawn();
     await waitUntilUp(srv, '/readyz');
     const answered: string[] = [];
     const loops = Array.from({ length: 4 }, async () => {
@@ -137,7 +143,7 @@ describe.runIf(existsSync(MAIN))('faults', () => {
     await Promise.all(loops);
     expect(answered.length).toBeGreaterThan(0);
 
-    srv = spawnServer(env(), port);
+    srv = spawn();
     await waitUntilUp(srv, '/readyz');
     for (const t of answered) {
       expect((await introspect(srv.url, client.client_id, client.client_secret, t)).body.active).toBe(true);

@@ -20,9 +20,12 @@ export interface RateSettings {
 }
 
 export interface ServerEvent {
-  e: 'gc' | 'job' | 'loop';
+  e: 'gc' | 'job' | 'loop' | 'db';
   at: number;
   ms?: number;
+  /** Database commands: the command and its collection. */
+  cmd?: string;
+  coll?: string;
   kind?: string;
   job?: string;
   lagMs?: number;
@@ -38,7 +41,7 @@ export interface Timeline {
   startedAt: number;
   buckets: LatencyBucket[];
   cpu: CpuPoint[];
-  /** GC pauses >= 0.5 ms, every periodic job run, event-loop lag >= 5 ms (ours only). */
+  /** GC pauses >= 0.5 ms, every periodic job run, event-loop lag >= 5 ms, database commands >= 20 ms (ours only). */
   events: ServerEvent[];
 }
 
@@ -110,7 +113,8 @@ export function timelineOf(system: string, workload: string, result: RateResult,
   const from = run.startedAt - BUCKET_MS;
   const to = run.startedAt + run.seconds * 1000 + 2 * BUCKET_MS;
   const notable = (e: ServerEvent) =>
-    (e.e === 'gc' && (e.ms ?? 0) >= 0.5) || e.e === 'job' || (e.e === 'loop' && (e.lagMs ?? 0) >= 5);
+    (e.e === 'gc' && (e.ms ?? 0) >= 0.5) || e.e === 'job' || (e.e === 'loop' && (e.lagMs ?? 0) >= 5)
+    || (e.e === 'db' && (e.ms ?? 0) >= SLOW_DB_MS);
   return {
     system,
     workload,
@@ -125,6 +129,9 @@ export function timelineOf(system: string, workload: string, result: RateResult,
 
 /** On an overloaded machine answers take seconds; an event that long before one is no explanation. */
 const NEAR_CAP_MS = 300;
+/** A database command this long is worth naming next to a spike (an insert's group commit takes a few ms). */
+const SLOW_DB_MS = 20;
+const dbCommand = (e: ServerEvent) => `${e.cmd} ${e.coll}`.trim();
 
 interface Cause {
   name: string;
@@ -140,6 +147,10 @@ const CAUSES: Cause[] = [
   { name: 'rate-limit flush', test: (e) => e.e === 'job' && e.job === 'rate-limit flush' },
   { name: 'mongodb driver timer', test: (e) => e.e === 'job' && e.job === 'mongodb driver' },
   { name: 'event loop blocked >= 10 ms', test: (e) => e.e === 'loop' && (e.lagMs ?? 0) >= 10 },
+  { name: 'database command >= 100 ms under way', test: (e) => e.e === 'db' && (e.ms ?? 0) >= 100 },
+  { name: 'rate-limit counters read or written', test: (e) => e.e === 'db' && e.coll === 'rateLimits' },
+  { name: 'revocation events read', test: (e) => e.e === 'db' && e.coll === 'revocationEvents' },
+  { name: 'token sweep (tokens delete)', test: (e) => e.e === 'db' && e.coll === 'tokens' && e.cmd === 'delete' },
 ];
 
 /**
@@ -153,8 +164,10 @@ export function attribute(t: Timeline): string {
   const typical = median(withP99.map((b) => b.p99Ms));
   const spikes = [...withP99].sort((a, b) => b.p99Ms - a.p99Ms).slice(0, Math.max(5, Math.ceil(withP99.length / 100)));
   // Requests due in [at, at+100) wait for whatever ran from just before `at` until they finished.
+  // A database command counts while it is under way, not only where it started.
   const near = (b: LatencyBucket, test: (e: ServerEvent) => boolean) =>
-    t.events.filter((e) => test(e) && e.at >= b.at - BUCKET_MS && e.at <= b.at + BUCKET_MS + Math.min(b.maxMs, NEAR_CAP_MS));
+    t.events.filter((e) => test(e) && e.at + (e.e === 'db' ? e.ms ?? 0 : 0) >= b.at - BUCKET_MS
+      && e.at <= b.at + BUCKET_MS + Math.min(b.maxMs, NEAR_CAP_MS));
   const lines = [
     `### ${t.system}, ${t.workload} at ${t.rate}/s (run ${t.run}, the one with the highest p99)`,
     '',
@@ -176,9 +189,17 @@ export function attribute(t: Timeline): string {
     return v === undefined ? 'n/a' : v.toFixed(0);
   };
   for (const b of spikes) {
-    const events = near(b, () => true)
-      .map((e) => (e.e === 'gc' ? `GC ${e.kind} ${e.ms!.toFixed(1)} ms` : e.e === 'job' ? `${e.job}` : `loop lag ${e.lagMs!.toFixed(0)} ms`))
-      .join(', ');
+    const around = near(b, () => true);
+    const slowest = new Map<string, { n: number; ms: number }>();
+    for (const e of around.filter((x) => x.e === 'db')) {
+      const seen = slowest.get(dbCommand(e)) ?? { n: 0, ms: 0 };
+      slowest.set(dbCommand(e), { n: seen.n + 1, ms: Math.max(seen.ms, e.ms ?? 0) });
+    }
+    const events = [
+      ...around.filter((e) => e.e !== 'db')
+        .map((e) => (e.e === 'gc' ? `GC ${e.kind} ${e.ms!.toFixed(1)} ms` : e.e === 'job' ? `${e.job}` : `loop lag ${e.lagMs!.toFixed(0)} ms`)),
+      ...[...slowest].map(([name, v]) => `db ${name}${v.n > 1 ? ` ×${v.n}` : ''} up to ${v.ms.toFixed(0)} ms`),
+    ].join(', ');
     lines.push(`| ${((b.at - t.startedAt) / 1000).toFixed(1)} | ${b.p99Ms.toFixed(1)} | ${b.maxMs.toFixed(1)} | ${cpuAt(b.at, 'server')} | ${cpuAt(b.at, 'db')} | ${events || 'none'} |`);
   }
   return `${lines.join('\n')}\n`;

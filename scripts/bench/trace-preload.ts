@@ -8,6 +8,10 @@
 //        follows asynchronously), named after the file that started the interval
 //   {"e":"loop","at":..,"lagMs":..,"elu":..}          every 100 ms: how late this timer
 //        fired (event-loop blocking) and the event-loop utilisation since the last one
+//   {"e":"db","at":..,"ms":..,"cmd":"find","coll":"tokens"}   each database command of
+//        DB_TRACE_MIN_MS or longer, from the driver's command monitoring: what the database
+//        was doing around a spike, including work started by timers the interval hook cannot
+//        see (the sweeper chains setTimeout)
 
 import { writeSync, openSync } from 'node:fs';
 import { PerformanceObserver, constants, performance, type PerformanceEntry } from 'node:perf_hooks';
@@ -53,6 +57,27 @@ if (file) {
     return originalSetInterval(wrapped, ms, ...args);
   };
   globalThis.setInterval = Object.assign(patched, originalSetInterval) as typeof globalThis.setInterval;
+
+  // The server's own copy of the driver (same resolved path), so its clients are the ones watched.
+  const { MongoClient } = await import('mongodb');
+  const DB_TRACE_MIN_MS = 3;
+  const connect = MongoClient.prototype.connect;
+  MongoClient.prototype.connect = function traced(this: InstanceType<typeof MongoClient>) {
+    const collections = new Map<number, string>();
+    this.on('commandStarted', (e) => {
+      // getMore names its collection apart; every other command by its own value.
+      const target = e.commandName === 'getMore' ? e.command['collection'] : e.command[e.commandName];
+      collections.set(e.requestId, typeof target === 'string' ? target : '');
+    });
+    const done = (e: { requestId: number; commandName: string; duration: number }, failed: boolean) => {
+      const coll = collections.get(e.requestId) ?? '';
+      collections.delete(e.requestId);
+      if (e.duration >= DB_TRACE_MIN_MS) emit({ e: 'db', at: wall() - e.duration, ms: e.duration, cmd: e.commandName, coll, ...(failed ? { failed } : {}) });
+    };
+    this.on('commandSucceeded', (e) => done(e, false));
+    this.on('commandFailed', (e) => done(e, true));
+    return connect.call(this);
+  } as typeof connect;
 
   const KINDS: Record<number, string> = {
     [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
