@@ -53,3 +53,45 @@ describe('scheduled rotation claims', () => {
     }
   });
 });
+
+describe('scheduled rotation reads', () => {
+  const dbName = `t_reads_${randomBytes(4).toString('hex')}`;
+  let client: MongoClient;
+
+  beforeAll(async () => {
+    client = await MongoClient.connect(inject('mongoUri'));
+  });
+  afterAll(async () => {
+    await client.db(dbName).dropDatabase().catch(() => undefined);
+    await client.close();
+  });
+
+  it('reads the longest token lifetime (every JWT client) only while some key is retired', async () => {
+    const db = client.db(dbName);
+    const keys = new SigningKeys(db, SECRET);
+    await keys.ensure();
+    let reads = 0;
+    const schedule = new RotationSchedule({
+      db,
+      keys,
+      periodMs: DAY,
+      activationDelaySeconds: 0,
+      configRefreshSeconds: 1,
+      longestLifetime: async () => {
+        reads++;
+        return { seconds: 3600 };
+      },
+      unexpiredJwtIssuedBy: async () => true,
+    });
+    for (let i = 0; i < 3; i++) await schedule.tick();
+    expect(reads).toBe(0);
+    // A period later the schedule rotates: the old keys are retired and now need their plan.
+    await schedule.tick(new Date(Date.now() + DAY + 60_000));
+    expect(reads).toBe(1);
+    // Later ticks reuse that read for a minute; a plan asked for directly (GET /api/keys) reads afresh.
+    for (let i = 0; i < 3; i++) await schedule.tick();
+    expect(reads).toBe(1);
+    expect((await schedule.removalPlan()).length).toBeGreaterThan(0);
+    expect(reads).toBe(2);
+  });
+});
