@@ -1,6 +1,10 @@
+import { parse } from 'node:querystring';
+
+import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
 
-import { authenticatedClientIdOf } from '../provider/index.js';
+import { readBodyBytes } from '../http/index.js';
+import { authenticatedClientIdOf, setParsedBody } from '../provider/index.js';
 import { tooManyRequests } from './endpoint-rate-limit.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -11,8 +15,15 @@ export interface TokenLimits {
 
 const tooMany = (retryAfter: number, what: string) => tooManyRequests(retryAfter, what, 'token');
 
-/** The client id a token request names, before it is authenticated (Basic or body). */
-function presentedClientId(ctx: Context): string | undefined {
+/** oidc-provider's own limit for a /token body, so a form it would take is read whole here. */
+const TOKEN_BODY_LIMIT = 56 * 1024;
+
+/**
+ * The client id a token request names, before it is authenticated: from Basic, else from the
+ * form (client_secret_post, client assertions). The form is read here and handed on, parsed by
+ * the same `querystring` as oidc-provider's, so the id checked is the id it authenticates.
+ */
+async function presentedClientId(ctx: Context): Promise<string | undefined> {
   const header = ctx.get('authorization');
   if (/^basic /i.test(header)) {
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
@@ -25,7 +36,22 @@ function presentedClientId(ctx: Context): string | undefined {
       }
     }
   }
-  return undefined;
+  if (!ctx.is('application/x-www-form-urlencoded')) return undefined;
+  const body = await readBodyBytes(ctx, TOKEN_BODY_LIMIT, `request body exceeds ${TOKEN_BODY_LIMIT} bytes`);
+  setParsedBody(ctx, body);
+  const form = parse(body.toString('utf8'));
+  // Sent twice, a parameter is an array: oidc-provider refuses that request itself.
+  const id = form['client_id'];
+  if (typeof id === 'string' && id) return id;
+  // A client assertion may leave client_id out; oidc-provider then takes the assertion's subject.
+  const assertion = form['client_assertion'];
+  if (typeof assertion !== 'string') return undefined;
+  try {
+    const sub = decodeJwt(assertion).sub;
+    return typeof sub === 'string' && sub ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -42,7 +68,7 @@ export function tokenRateLimit(limiter: RateLimiter, limits: () => TokenLimits) 
     const l = limits();
     const byAddress = limiter.hit(`addr:${ctx.ip}`, l.perAddress);
     if (!byAddress.allowed) throw tooMany(byAddress.retryAfter, 'address');
-    const clientId = presentedClientId(ctx);
+    const clientId = await presentedClientId(ctx);
     if (!clientId || l.perClient <= 0) return countAfter(ctx, next, limiter, l.perClient);
     const pending = underWay.get(clientId) ?? 0;
     const byClient = limiter.exceeded(`client:${clientId}`, l.perClient, Date.now(), pending);

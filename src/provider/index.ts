@@ -10,6 +10,6 @@
 export { ProviderHolder } from './provider-holder.js';
 export { CLIENT_METADATA_POLICY } from './configuration.js';
 export {
-  authenticatedClientIdOf, findProviderClient, saveInitialAccessToken, saveRegistrationAccessToken, tokenRequestClientIdOf,
+  authenticatedClientIdOf, findProviderClient, saveInitialAccessToken, saveRegistrationAccessToken, setParsedBody, tokenRequestClientIdOf,
 } from './internals.js';
 export { checkClientMetadata } from './client-metadata.js';
