@@ -82,7 +82,8 @@ export const exportDocumentSchema = {
       items: {
         type: 'object',
         properties: {
-          client_id: { type: 'string', minLength: 1, maxLength: 200 },
+          // RFC 6749 A.1: client-id = *VSCHAR (%x20-7E); anything else /token cannot take.
+          client_id: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x20-\\x7E]+$', expects: 'printable ASCII characters (RFC 6749 VSCHAR)' },
           metadata: { type: 'object' },
         },
         required: ['client_id', 'metadata'],
