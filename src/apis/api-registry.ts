@@ -1,7 +1,8 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 
 import { badRequest, HttpError, InvalidInput, notFound } from '../http/index.js';
 import type { SigningAlg } from '../consts/index.js';
+import { isDuplicateKey } from '../store/index.js';
 import type { CreateApiInput, ScopeInput, UpdateApiInput } from './schemas.js';
 
 export interface Api {
@@ -40,7 +41,6 @@ export interface ApiSnapshot {
   scopeOwner: Map<string, string>;
 }
 
-const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 /** 409 naming the field, with the API's description unchanged. */
 const identifierTaken = (identifier: string) =>

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Services } from '../services.js';
+import { isDuplicateKey } from '../store/index.js';
 import { portalOf } from './context.js';
 import { verifyPassword } from './password.js';
 
@@ -33,7 +34,7 @@ export async function ensurePortalAdmin(s: Services): Promise<void> {
 
   if (adminPassword) {
     if (!existing) {
-      await p.users.create(username, adminPassword, 'admin');
+      await createUnlessRaced(() => p.users.create(username, adminPassword, 'admin'));
     } else if (existing.role !== 'admin' || !(await verifyPassword(adminPassword, existing.password_hash))) {
       await p.users.setPassword(username, adminPassword, 'admin');
       // Whoever signed in with the previous password is signed out.
@@ -43,6 +44,22 @@ export async function ensurePortalAdmin(s: Services): Promise<void> {
   }
   if (existing) return;
   const { password, file } = await generatedPassword(s.config.dataDir);
-  await p.users.create(username, password, 'admin');
-  s.log.info({ username, password_file: file }, 'portal admin created; its password is kept in a file');
+  if (await createUnlessRaced(() => p.users.create(username, password, 'admin'))) {
+    s.log.info({ username, password_file: file }, 'portal admin created; its password is kept in a file');
+  }
+}
+
+/**
+ * Instances started together on an empty database all find no admin and all create one: the
+ * unique `_id` lets one win, and the others carry on with its admin instead of failing to start.
+ * (With ADMIN_PASSWORD set they all hold the same password; without it, the winner's file has it.)
+ */
+async function createUnlessRaced(create: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await create();
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
 }

@@ -1,9 +1,9 @@
-import { MongoServerError, type Collection, type Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 
 import type { ApiRegistry } from '../apis/index.js';
 import { badRequest, notFound } from '../http/index.js';
 import { decodeCursor, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageOf, type Page } from '../http/paging.js';
-import { hashToken, isLive, type ModelRecord } from '../store/index.js';
+import { hashToken, isDuplicateKey, isLive, type ModelRecord } from '../store/index.js';
 import { TOKEN_FORMATS, type RegistrationPolicy, type TokenFormat } from './policy.js';
 
 /** Without an expires_in an initial access token lasts a day; a year at most. */
@@ -205,7 +205,6 @@ export class InitialAccessTokens {
   }
 }
 
-const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 function remaining(d: IatFields): number | null {
   return d.max_uses === null || d.max_uses === undefined ? null : Math.max(0, d.max_uses - (d.used ?? 0));
