@@ -68,8 +68,9 @@ export function tokenRateLimit(limiter: RateLimiter, limits: () => TokenLimits) 
     const l = limits();
     const byAddress = limiter.hit(`addr:${ctx.ip}`, l.perAddress);
     if (!byAddress.allowed) throw tooMany(byAddress.retryAfter, 'address');
-    const clientId = await presentedClientId(ctx);
-    if (!clientId || l.perClient <= 0) return countAfter(ctx, next, limiter, l.perClient);
+    // With no per-client limit the form is left for oidc-provider to read.
+    const clientId = l.perClient > 0 ? await presentedClientId(ctx) : undefined;
+    if (!clientId) return countAfter(ctx, next, limiter, l.perClient);
     const pending = underWay.get(clientId) ?? 0;
     const byClient = limiter.exceeded(`client:${clientId}`, l.perClient, Date.now(), pending);
     if (!byClient.allowed) throw tooMany(byClient.retryAfter, 'client');
