@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 
 import type { Api } from '../apis/index.js';
+import { upsertRacing } from '../store/index.js';
 
 interface PublicationDoc {
   /** The API's identifier. */
@@ -27,11 +28,11 @@ export class ApiPublications {
   }
 
   async publish(identifier: string, by: string): Promise<void> {
-    await this.#coll.updateOne(
+    await upsertRacing(() => this.#coll.updateOne(
       { _id: identifier },
       { $set: { published_by: by, published_at: new Date() } },
       { upsert: true },
-    );
+    ));
   }
 
   async unpublish(identifier: string): Promise<void> {

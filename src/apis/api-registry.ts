@@ -2,7 +2,7 @@ import type { Collection, Db } from 'mongodb';
 
 import { badRequest, HttpError, InvalidInput, notFound } from '../http/index.js';
 import type { SigningAlg } from '../consts/index.js';
-import { isDuplicateKey } from '../store/index.js';
+import { isDuplicateKey, upsertRacing } from '../store/index.js';
 import type { CreateApiInput, ScopeInput, UpdateApiInput } from './schemas.js';
 
 export interface Api {
@@ -109,7 +109,7 @@ export class ApiRegistry {
   }
 
   async #bump(): Promise<void> {
-    await this.#meta.updateOne({ _id: 'apis' }, { $inc: { version: 1 } }, { upsert: true });
+    await upsertRacing(() => this.#meta.updateOne({ _id: 'apis' }, { $inc: { version: 1 } }, { upsert: true }));
     await this.refresh(true);
   }
 

@@ -14,4 +14,4 @@ export { startSweeper, sweepExpired } from './sweeper.js';
 export { pruneClientScopes } from './client-scopes.js';
 export { revokeTokens, startRevocationSync } from './revocations.js';
 export { claimReplay } from './replay-claims.js';
-export { isDuplicateKey } from './duplicate-key.js';
+export { isDuplicateKey, upsertRacing } from './duplicate-key.js';

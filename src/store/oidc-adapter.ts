@@ -2,7 +2,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { NEVER_EXPIRING_TTL } from '../consts/index.js';
 import { isLive, type Collections } from './collections.js';
-import { isDuplicateKey } from './duplicate-key.js';
+import { upsertRacing } from './duplicate-key.js';
 import { SecretHasher } from './hashing.js';
 import { hashToken, type TokenRecord } from './records.js';
 import { announceClientChange, revokeTokens } from './revocations.js';
@@ -48,17 +48,11 @@ class ClientAdapter implements Adapter {
       metadata.client_secret = this.#o.hasher.forStorage(metadata.client_secret);
     }
     const now = new Date();
-    const write = () => this.#o.collections.clients.updateOne(
+    const written = await upsertRacing(() => this.#o.collections.clients.updateOne(
       { _id: id },
       { $set: { metadata, updated_at: now }, $setOnInsert: { created_at: now } },
       { upsert: true },
-    );
-    // Two upserts of a new id at once (instances starting together write the admin client) both
-    // insert; MongoDB retries the loser itself, FerretDB answers E11000. Again, it is an update.
-    const written = await write().catch((err: unknown) => {
-      if (isDuplicateKey(err)) return write();
-      throw err;
-    });
+    ));
     this.forget(id);
     // A client that did not exist is in no instance's cache (misses are not cached), so only
     // a change is announced: every instance's sync reads every kept event (a scan on FerretDB).
@@ -175,7 +169,7 @@ class ModelAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    await this.#coll.replaceOne(
+    await upsertRacing(() => this.#coll.replaceOne(
       { _id: hashToken(id) },
       {
         payload: withoutJti(payload),
@@ -183,7 +177,7 @@ class ModelAdapter implements Adapter {
         ...(payload.grantId ? { grantId: payload.grantId } : {}),
       },
       { upsert: true },
-    );
+    ));
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
