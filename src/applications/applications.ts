@@ -8,7 +8,7 @@ import { DEFAULT_ACCESS_TOKEN_TTL } from '../consts/index.js';
 import { badRequest, conflict, InvalidInput, notFound } from '../http/index.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageOf, type Page } from '../http/paging.js';
 import { checkClientMetadata } from '../provider/index.js';
-import type { ClientRecord } from '../store/index.js';
+import { randomId, type ClientRecord } from '../store/index.js';
 import type { TokenStore } from '../tokens/index.js';
 import {
   ACCESS_TOKEN_STRATEGY, KEY_TYPE_CLAIM, KEY_TYPES,
@@ -29,8 +29,8 @@ function previousSecretView(m: Record<string, unknown>): { previous_secret_expir
 }
 
 // client_id-safe (RFC 6749 Appendix A: VSCHAR) and long enough that nobody guesses them.
-const newApplicationId = () => randomBytes(12).toString('base64url');
-const newClientId = () => randomBytes(18).toString('base64url');
+const newApplicationId = () => randomId(12);
+const newClientId = () => randomId(18);
 /** 256 bits: only its keyed hash is stored. */
 const newSecret = () => randomBytes(32).toString('base64url');
 

@@ -7,6 +7,7 @@ import {
 } from '../consts/index.js';
 import type { SigningKeySet } from '../keys/index.js';
 import type { RegistrationPolicy } from '../registration/policy.js';
+import { randomId } from '../store/index.js';
 import type { JwtIssue } from '../tokens/token-store.js';
 import { EXTRA_CLIENT_METADATA, extraClientMetadataValidator } from './client-metadata.js';
 import { dpopFeature, DPOP_PROOF_ALGS } from './dpop.js';
@@ -96,6 +97,8 @@ export function providerConfiguration(d: ConfigurationDeps): Configuration {
       revocation: { enabled: false },
       registration: {
         enabled: true,
+        // Client ids are typed on command lines too: none begins with '-' (see randomId).
+        idFactory: () => randomId(18),
         initialAccessToken: true,
         issueRegistrationAccessToken: true,
         policies: {

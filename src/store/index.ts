@@ -15,3 +15,4 @@ export { pruneClientScopes } from './client-scopes.js';
 export { revokeTokens, startRevocationSync } from './revocations.js';
 export { claimReplay } from './replay-claims.js';
 export { isDuplicateKey, upsertRacing } from './duplicate-key.js';
+export { randomId } from './random-id.js';
