@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 
 import { conflict, notFound } from '../http/index.js';
 import { hashPassword } from '../portal/password.js';
 import type { PortalRole, PortalUser } from '../portal/users.js';
+import { isDuplicateKey } from '../store/index.js';
 
 export type AccountStatus = 'invited' | 'active' | 'disabled';
 
@@ -105,7 +106,7 @@ export class Accounts {
     try {
       await this.#coll.insertOne(doc);
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) throw conflict(`an account named ${o.username} already exists`);
+      if (isDuplicateKey(err)) throw conflict(`an account named ${o.username} already exists`);
       throw err;
     }
     return doc;
@@ -127,7 +128,7 @@ export class Accounts {
     try {
       await this.#coll.insertOne(doc);
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) throw conflict('an account with this name already exists');
+      if (isDuplicateKey(err)) throw conflict('an account with this name already exists');
       throw err;
     }
     return doc;

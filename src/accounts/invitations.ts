@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+
+import { isDuplicateKey } from '../store/index.js';
 
 export type InvitationPurpose = 'invite' | 'reset';
 
@@ -86,7 +88,7 @@ export class Invitations {
         expiresAt: doc.expiresAt,
       });
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return undefined;
+      if (isDuplicateKey(err)) return undefined;
       throw err;
     }
     await this.#coll.deleteOne({ _id: doc._id });

@@ -41,7 +41,6 @@ export interface ApiSnapshot {
   scopeOwner: Map<string, string>;
 }
 
-
 /** 409 naming the field, with the API's description unchanged. */
 const identifierTaken = (identifier: string) =>
   new InvalidInput('identifier', 'An API with this identifier already exists.', 409, `API ${identifier} already exists`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { Adapter } from 'oidc-provider';
 
 import type { Api, ApiRegistry } from '../apis/index.js';
@@ -8,7 +8,7 @@ import { DEFAULT_ACCESS_TOKEN_TTL } from '../consts/index.js';
 import { badRequest, conflict, InvalidInput, notFound } from '../http/index.js';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageOf, type Page } from '../http/paging.js';
 import { checkClientMetadata } from '../provider/index.js';
-import { randomId, type ClientRecord } from '../store/index.js';
+import { isDuplicateKey, randomId, type ClientRecord } from '../store/index.js';
 import type { TokenStore } from '../tokens/index.js';
 import {
   ACCESS_TOKEN_STRATEGY, KEY_TYPE_CLAIM, KEY_TYPES,
@@ -33,8 +33,6 @@ const newApplicationId = () => randomId(12);
 const newClientId = () => randomId(18);
 /** 256 bits: only its keyed hash is stored. */
 const newSecret = () => randomBytes(32).toString('base64url');
-
-const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 export interface KeySet {
   key_type: KeyType;

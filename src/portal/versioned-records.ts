@@ -1,4 +1,6 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
+
+import { isDuplicateKey } from '../store/index.js';
 
 /**
  * Both kinds of document. A head (under the record's key) holds a copy of the latest
@@ -22,8 +24,6 @@ export interface Change<T, R> {
 export class Contended extends Error {
   override name = 'Contended';
 }
-
-const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 // A version stays this long after a newer one replaced it (or after its own expiry), so
 // that a reader whose view of the head lags still finds every version above it.

@@ -205,7 +205,6 @@ export class InitialAccessTokens {
   }
 }
 
-
 function remaining(d: IatFields): number | null {
   return d.max_uses === null || d.max_uses === undefined ? null : Math.max(0, d.max_uses - (d.used ?? 0));
 }
