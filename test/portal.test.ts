@@ -217,6 +217,25 @@ describe('the first admin', () => {
     }
   });
 
+  it('makes whatever account holds ADMIN_USERNAME the admin, with ADMIN_PASSWORD, at the next start', async () => {
+    const db = `t_admin_holder_${Date.now()}`;
+    const first = await startTestServer({ ADMIN_PASSWORD: 'holder-password-123' }, db);
+    // The name held by an account of another role and password (as a lost start-up race leaves it).
+    await first.store.db.collection('portal_users').deleteOne({ _id: 'admin' });
+    await first.store.db.collection('portal_users').insertOne({
+      _id: 'admin', username: 'admin', role: 'developer', password_hash: 'not-the-admin-password', created_at: new Date(), updated_at: new Date(),
+    } as never);
+    await first.stop();
+
+    const second = await startTestServer({ ADMIN_PASSWORD: 'holder-password-123' }, db);
+    try {
+      expect((await second.store.db.collection('portal_users').findOne({ _id: 'admin' } as never))?.['role']).toBe('admin');
+      expect((await signIn(second.url, new Jar(), 'admin', 'holder-password-123')).status).toBe(303);
+    } finally {
+      await second.destroy();
+    }
+  });
+
   it('follows a changed ADMIN_PASSWORD at the next start and ends older sessions', async () => {
     const db = `t_admin_${Date.now()}`;
     const first = await startTestServer({ ADMIN_PASSWORD: 'first-password-123' }, db);

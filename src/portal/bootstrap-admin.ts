@@ -33,12 +33,13 @@ export async function ensurePortalAdmin(s: Services): Promise<void> {
   const existing = await p.users.find(username);
 
   if (adminPassword) {
-    if (!existing) {
-      await createUnlessRaced(() => p.users.create(username, adminPassword, 'admin'));
-    } else if (existing.role !== 'admin' || !(await verifyPassword(adminPassword, existing.password_hash))) {
+    if (!existing && await createUnlessRaced(() => p.users.create(username, adminPassword, 'admin'))) return;
+    // A record that won the race to the name is held to ADMIN_PASSWORD like any existing one.
+    const holder = existing ?? await p.users.find(username);
+    if (holder && (holder.role !== 'admin' || !(await verifyPassword(adminPassword, holder.password_hash)))) {
       await p.users.setPassword(username, adminPassword, 'admin');
       // Whoever signed in with the previous password is signed out.
-      await p.sessions.destroyForUser(existing._id);
+      await p.sessions.destroyForUser(holder._id);
     }
     return;
   }
