@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, createApi } from './support/oauth.js';
 import { eventually } from './support/processes.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
+import type { PortalUser } from '../src/portal/users.js';
 
 const PASSWORD = 'a-long-admin-password-for-tests';
 
@@ -221,15 +222,16 @@ describe('the first admin', () => {
     const db = `t_admin_holder_${Date.now()}`;
     const first = await startTestServer({ ADMIN_PASSWORD: 'holder-password-123' }, db);
     // The name held by an account of another role and password (as a lost start-up race leaves it).
-    await first.store.db.collection('portal_users').deleteOne({ _id: 'admin' });
-    await first.store.db.collection('portal_users').insertOne({
+    const users = first.store.db.collection<PortalUser>('portal_users');
+    await users.deleteOne({ _id: 'admin' });
+    await users.insertOne({
       _id: 'admin', username: 'admin', role: 'developer', password_hash: 'not-the-admin-password', created_at: new Date(), updated_at: new Date(),
-    } as never);
+    });
     await first.stop();
 
     const second = await startTestServer({ ADMIN_PASSWORD: 'holder-password-123' }, db);
     try {
-      expect((await second.store.db.collection('portal_users').findOne({ _id: 'admin' } as never))?.['role']).toBe('admin');
+      expect((await second.store.db.collection<PortalUser>('portal_users').findOne({ _id: 'admin' }))?.role).toBe('admin');
       expect((await signIn(second.url, new Jar(), 'admin', 'holder-password-123')).status).toBe(303);
     } finally {
       await second.destroy();
